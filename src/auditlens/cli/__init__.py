@@ -1,0 +1,39 @@
+"""The ``auditlens`` command: one verb per stage, each a thin call into the library.
+
+Sub-command modules register themselves on :data:`app` when imported below; they parse options and call
+library functions, nothing more.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from auditlens.errors import AuditlensError
+
+app = typer.Typer(
+    name="auditlens",
+    help="Audit language models for hidden misalignment: activations, sparse dictionaries, monitors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """auditlens: audit language models for hidden misalignment, offline-first."""
+
+
+def main() -> None:
+    """Console-script entry point: runs the app, printing :class:`AuditlensError` without a traceback."""
+    from auditlens.cli import commands  # noqa: F401  (registers the verbs)
+
+    try:
+        app()
+    except AuditlensError as err:
+        typer.secho(f"error: {err.message}", fg=typer.colors.RED, err=True)
+        if err.hint:
+            typer.secho(f"  hint: {err.hint}", err=True)
+        sys.exit(2)

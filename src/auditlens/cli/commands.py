@@ -1,0 +1,8 @@
+"""Imports every sub-command module so that each registers its verb on :data:`auditlens.cli.app`.
+
+Add one import line per verb module; keep logic out of the CLI.
+"""
+
+from __future__ import annotations
+
+from auditlens.cli import info  # noqa: F401
