@@ -1,0 +1,1 @@
+"""Evaluation metrics; every result is a typed pydantic schema (see the modules in this package)."""
