@@ -18,17 +18,39 @@ from auditlens.data.corpus import (
     load_manifest,
     verify_corpus,
 )
+from auditlens.data.packing import (
+    BosPolicy,
+    PackedContexts,
+    PackingStats,
+    ResolvedPolicy,
+    context_tokens,
+    decode_context,
+    document_separator_id,
+    pack_documents,
+    resolve_bos_policy,
+    tokenizer_adds_bos,
+)
 from auditlens.data.sources import TextSource, open_source, parse_hf_spec
 
 __all__ = [
+    "BosPolicy",
     "CorpusManifest",
     "DefaultCorpusSource",
+    "PackedContexts",
+    "PackingStats",
+    "ResolvedPolicy",
     "TextSource",
     "build_default_corpus",
+    "context_tokens",
     "count_corpus_tokens",
+    "decode_context",
     "default_corpus_dir",
+    "document_separator_id",
     "load_manifest",
     "open_source",
+    "pack_documents",
     "parse_hf_spec",
+    "resolve_bos_policy",
+    "tokenizer_adds_bos",
     "verify_corpus",
 ]

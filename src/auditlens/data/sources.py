@@ -312,6 +312,10 @@ def parse_hf_spec(spec: str) -> tuple[str, str | None, str]:
     return name, (config or None), (split or "train")
 
 
+def _datasets_installed() -> bool:
+    return importlib.util.find_spec("datasets") is not None
+
+
 def _hub_offline_reason() -> str | None:
     """Why the Hugging Face hub cannot be used now, or ``None`` when it looks reachable."""
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
@@ -340,7 +344,7 @@ def open_source(spec: str, *, text_field: str = "text") -> TextSource:
         return DefaultCorpusSource()
     if spec.startswith("hf:"):
         name, config, split = parse_hf_spec(spec)
-        if importlib.util.find_spec("datasets") is None:
+        if not _datasets_installed():
             raise DataError(
                 f"{spec!r} needs the `datasets` package, which is not installed",
                 hint=f"pip install 'auditlens[hub]' when online; or {_LOCAL_ALTERNATIVES}",
