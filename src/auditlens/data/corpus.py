@@ -268,7 +268,7 @@ def _build_into(folder: Path) -> CorpusManifest:
         source.present = bool(found)
         source.documents = len(found)
         source.characters = sum(len(text) for _, text in found)
-        source.estimated_tokens = round(source.characters / CHARS_PER_TOKEN[source.name])
+        source.estimated_tokens = round(source.characters / CHARS_PER_TOKEN.get(source.name, 4.0))
         if not found:
             log.warning("default corpus: %s (%s) is not installed; left out", source.name, source.origin)
         sources.append(source)
