@@ -44,7 +44,7 @@ JSONL_SUFFIXES: tuple[str, ...] = (".jsonl", ".jsonl.gz", ".ndjson")
 PARQUET_SUFFIXES: tuple[str, ...] = (".parquet",)
 
 #: Files up to this size (in total) are hashed by ``describe()``; larger inputs are described without.
-_HASH_LIMIT_BYTES = 512 * 1024 * 1024
+_HASH_LIMIT_BYTES = 128 * 1024 * 1024
 _LOCAL_ALTERNATIVES = (
     "use a local source instead: `default` (the offline corpus), a folder or glob of text files, "
     "a .jsonl file with a text field, or a .parquet file with a text column"
