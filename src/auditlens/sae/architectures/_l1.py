@@ -1,0 +1,56 @@
+"""Shared pieces of the ReLU + L1 dictionaries (seed §5.2)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from pydantic import Field
+from torch import Tensor
+
+from auditlens.sae.base import DictionaryConfig
+
+
+class L1Config(DictionaryConfig):
+    """ReLU + L1 settings: loss = mean((x̂ - x)²) + α · mean_batch Σ_i |c_i|  (÷ d_sae if asked)."""
+
+    coefficient: float = Field(
+        default=8.6e-4, ge=0, description="L1 coefficient α (seed residual value 8.6e-4)."
+    )
+    divide_by_dict_size: bool = Field(
+        default=False,
+        description="Use the original convention: the L1 term is divided by the dictionary size.",
+    )
+
+
+def xavier_uniform(F_: int, D: int, g: torch.Generator) -> Tensor:
+    """``nn.init.xavier_uniform_`` on a (F, D) matrix, drawn from generator ``g``."""
+    bound = math.sqrt(6.0 / (F_ + D))
+    return (torch.rand(F_, D, generator=g) * 2 - 1) * bound
+
+
+def l1_terms(cfgs: list[L1Config], codes_NBF: Tensor) -> Tensor:
+    """Per-member α · mean_batch Σ|c| (÷ d_sae when configured)."""
+    alpha = torch.tensor([c.coefficient for c in cfgs], dtype=codes_NBF.dtype, device=codes_NBF.device)
+    l1 = codes_NBF.abs().sum(-1).mean(-1)
+    if cfgs[0].divide_by_dict_size:
+        l1 = l1 / codes_NBF.shape[-1]
+    return alpha * l1
+
+
+def pick_resample_inputs(
+    dead_NF: Tensor, sq_err_NB: Tensor, x_BD: Tensor, g: torch.Generator
+) -> list[Tensor]:
+    """For each member, draw one input per dead latent with probability ∝ its squared error (Anthropic 2023)."""
+    out = []
+    for m in range(dead_NF.shape[0]):
+        n_dead = int(dead_NF[m].sum())
+        if n_dead == 0:
+            out.append(x_BD.new_zeros(0, x_BD.shape[1]))
+            continue
+        p = sq_err_NB[m].double().clamp_min(0).cpu()
+        if float(p.sum()) <= 0:
+            p = torch.ones_like(p)
+        rows = torch.multinomial(p, n_dead, replacement=True, generator=g)
+        out.append(x_BD[rows.to(x_BD.device)])
+    return out

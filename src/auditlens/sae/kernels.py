@@ -1,0 +1,149 @@
+"""Sparse TopK kernels in plain PyTorch (CPU and GPU), each with a dense twin for parity tests.
+
+* :func:`sparse_encode_values` — gathers the selected pre-activations with a custom backward that touches only
+  the selected latents: the encoder-weight gradient is a sparse (d_sae x batch) @ (batch x d_in) product, the
+  bias gradient a scatter-add, the input gradient an ``embedding_bag`` over the selected encoder rows. The dense
+  (batch, d_sae) gradient is never materialised.
+* :func:`sparse_decode` — decodes (values, indices) with ``embedding_bag`` over decoder rows; its backward uses a
+  sampled dense-dense product (``torch.sparse.sampled_addmm``) for the value gradient and a sparse product for the
+  decoder gradient.
+
+All tensors carry a leading member axis ``n`` (stacked dictionaries).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _coo_latent_by_batch(idx_BK: Tensor, val_BK: Tensor, d_sae: int) -> Tensor:
+    """COO (d_sae, batch) matrix with ``val[b, j]`` at ``(idx[b, j], b)``."""
+    B, K = idx_BK.shape
+    cols = torch.arange(B, device=idx_BK.device).repeat_interleave(K)
+    ind = torch.stack([idx_BK.reshape(-1), cols])
+    return torch.sparse_coo_tensor(ind, val_BK.reshape(-1), (d_sae, B), check_invariants=False)
+
+
+def _sparse_t_matmul(idx_BK: Tensor, val_BK: Tensor, dense_BD: Tensor, d_sae: int) -> Tensor:
+    """Dense (d_sae, D) result of Sᵀ @ dense where S (batch, d_sae) holds ``val`` at ``idx`` (duplicates add)."""
+    return torch.sparse.mm(_coo_latent_by_batch(idx_BK, val_BK.to(dense_BD.dtype), d_sae), dense_BD)
+
+
+def _row_dots(idx_BK: Tensor, rows_FD: Tensor, dense_BD: Tensor) -> Tensor:
+    """out[b, j] = dense[b] · rows[idx[b, j]] without materialising (B, K, D): a sampled dense-dense product."""
+    B, K = idx_BK.shape
+    d_sae = rows_FD.shape[0]
+    if dense_BD.device.type == "cpu" or dense_BD.dtype in (torch.float32, torch.float64):
+        crow = torch.arange(0, B * K + 1, K, device=idx_BK.device, dtype=torch.int64)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            pattern = torch.sparse_csr_tensor(
+                crow,
+                idx_BK.reshape(-1),
+                torch.zeros(B * K, dtype=dense_BD.dtype, device=dense_BD.device),
+                (B, d_sae),
+                check_invariants=False,
+            )
+        out = torch.sparse.sampled_addmm(pattern, dense_BD, rows_FD.t(), beta=0.0, alpha=1.0)
+        return out.values().view(B, K)
+    return torch.einsum("bkd,bd->bk", rows_FD[idx_BK], dense_BD)  # pragma: no cover - half precision on GPU
+
+
+class _SparseEncode(torch.autograd.Function):
+    @staticmethod
+    def forward(
+        ctx: Any, x_NBD: Tensor, W_NFD: Tensor, b_NF: Tensor, idx_NBK: Tensor, pre_NBK: Tensor
+    ) -> Tensor:
+        ctx.save_for_backward(x_NBD, W_NFD, idx_NBK)
+        return pre_NBK.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad_NBK: Tensor) -> tuple[Tensor | None, ...]:
+        x_NBD, W_NFD, idx_NBK = ctx.saved_tensors
+        n, F_, D = W_NFD.shape
+        B = idx_NBK.shape[1]
+        grad_x = grad_W = grad_b = None
+        if ctx.needs_input_grad[0]:
+            offsets = (torch.arange(n, device=idx_NBK.device) * F_).view(n, 1, 1)
+            flat_idx = (idx_NBK + offsets).reshape(n * B, -1)
+            grad_x = F.embedding_bag(
+                flat_idx,
+                W_NFD.reshape(n * F_, D),
+                per_sample_weights=grad_NBK.reshape(n * B, -1).to(W_NFD.dtype),
+                mode="sum",
+            ).view(n, B, D)
+        if ctx.needs_input_grad[1]:
+            xs = x_NBD.expand(n, B, D)
+            grad_W = torch.stack([_sparse_t_matmul(idx_NBK[m], grad_NBK[m], xs[m], F_) for m in range(n)])
+        if ctx.needs_input_grad[2]:
+            grad_b = torch.zeros(n, F_, dtype=W_NFD.dtype, device=W_NFD.device)
+            grad_b.scatter_add_(1, idx_NBK.reshape(n, -1), grad_NBK.reshape(n, -1).to(W_NFD.dtype))
+        return grad_x, grad_W, grad_b, None, None
+
+
+def sparse_encode_values(
+    x_NBD: Tensor, W_NFD: Tensor, b_NF: Tensor, idx_NBK: Tensor, pre_NBK: Tensor
+) -> Tensor:
+    """Selected pre-activations ``pre[n, b, j] = x[n, b] · W[n, idx] + b[n, idx]`` with a sparse backward.
+
+    ``pre_NBK`` are the already computed values (from the no-grad dense encoder matmul); ``x_NBD`` may have a
+    member axis of 1 (shared input). Gradients flow to ``x``, ``W`` and ``b`` only through the selected latents.
+    """
+    return _SparseEncode.apply(x_NBD, W_NFD, b_NF, idx_NBK, pre_NBK)
+
+
+def dense_encode_values(x_NBD: Tensor, W_NFD: Tensor, b_NF: Tensor, idx_NBK: Tensor) -> Tensor:
+    """Dense twin of :func:`sparse_encode_values` (full matmul, then gather)."""
+    pre = torch.matmul(x_NBD, W_NFD.transpose(1, 2)) + b_NF[:, None, :]
+    return pre.gather(-1, idx_NBK)
+
+
+class _SparseDecode(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, val_NBK: Tensor, idx_NBK: Tensor, W_NFD: Tensor) -> Tensor:
+        n, F_, D = W_NFD.shape
+        B = idx_NBK.shape[1]
+        offsets = (torch.arange(n, device=idx_NBK.device) * F_).view(n, 1, 1)
+        flat_idx = (idx_NBK + offsets).reshape(n * B, -1)
+        out = F.embedding_bag(
+            flat_idx,
+            W_NFD.reshape(n * F_, D),
+            per_sample_weights=val_NBK.reshape(n * B, -1).to(W_NFD.dtype),
+            mode="sum",
+        )
+        ctx.save_for_backward(val_NBK, idx_NBK, W_NFD)
+        return out.view(n, B, D)
+
+    @staticmethod
+    def backward(ctx: Any, grad_NBD: Tensor) -> tuple[Tensor | None, ...]:
+        val_NBK, idx_NBK, W_NFD = ctx.saved_tensors
+        n, F_, _ = W_NFD.shape
+        grad_NBD = grad_NBD.contiguous()
+        grad_val = grad_W = None
+        if ctx.needs_input_grad[0]:
+            grad_val = torch.stack([_row_dots(idx_NBK[m], W_NFD[m], grad_NBD[m]) for m in range(n)]).to(
+                val_NBK.dtype
+            )
+        if ctx.needs_input_grad[2]:
+            grad_W = torch.stack(
+                [_sparse_t_matmul(idx_NBK[m], val_NBK[m], grad_NBD[m], F_) for m in range(n)]
+            )
+        return grad_val, None, grad_W
+
+
+def sparse_decode(val_NBK: Tensor, idx_NBK: Tensor, W_NFD: Tensor) -> Tensor:
+    """(n, B, k) values at (n, B, k) latent indices -> (n, B, D) = Σ_j val[j] · W[idx[j]] (no bias)."""
+    return _SparseDecode.apply(val_NBK, idx_NBK, W_NFD)
+
+
+def dense_decode(val_NBK: Tensor, idx_NBK: Tensor, W_NFD: Tensor) -> Tensor:
+    """Dense twin of :func:`sparse_decode`: scatter into (n, B, d_sae) codes, then a dense matmul."""
+    n, F_, _ = W_NFD.shape
+    codes = torch.zeros(n, idx_NBK.shape[1], F_, dtype=val_NBK.dtype, device=val_NBK.device)
+    codes = codes.scatter(-1, idx_NBK, val_NBK)
+    return torch.bmm(codes, W_NFD)
