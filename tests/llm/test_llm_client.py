@@ -282,3 +282,16 @@ def test_next_token_distribution_helpers(tmp_path: Path) -> None:
     assert [m["A"] for m in many] == pytest.approx([0.9, 0.2])  # type: ignore[index]
     missing = next_token_distributions(client, [ChatRequest.from_prompt("x", prefill="(")], ["Y", "Z"])
     assert isinstance(missing[0], LLMFailure) and missing[0].kind == "malformed"
+
+
+def test_unwritable_cache_still_returns_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditlens.llm import ResponseCache
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ResponseCache, "put", fail)
+    stub = StubBackend(lambda r: "paid for")
+    client = LLMClient(stub, cache_dir=tmp_path)
+    assert client.complete(ChatRequest.from_prompt("q")).text == "paid for"
+    assert client.usage.calls == 1 and client.usage.failed_calls == 0

@@ -146,27 +146,27 @@ def test_spec_is_loaded_lazily_and_not_at_all_on_a_warm_cache(
 ) -> None:
     import auditlens.models as models
 
-    loads: list[str] = []
+    loads: list[tuple[str, dict[str, Any]]] = []
 
-    def fake_load_model(spec: str) -> Any:
-        loads.append(spec)
+    def fake_load_model(spec: str, **options: Any) -> Any:
+        loads.append((spec, options))
         return SimpleNamespace(model=tiny_chat[0], tokenizer=tiny_chat[1])
 
     monkeypatch.setattr(models, "load_model", fake_load_model, raising=False)
     requests = [ChatRequest.from_prompt(p, max_tokens=1, top_logprobs=2) for p in PROMPTS]
-    backend = LocalHFBackend("tiny-spec")
+    backend = LocalHFBackend("tiny-spec", device="cpu")
     assert loads == [] and backend.identity == "local-hf:tiny-spec"
     first = LLMClient(backend, cache_dir=tmp_path).complete_many(requests)
-    assert loads == ["tiny-spec"] and all(r.model == "tiny-spec" for r in first)
+    assert loads == [("tiny-spec", {"device": "cpu"})] and all(r.model == "tiny-spec" for r in first)
     second = LLMClient(LocalHFBackend("tiny-spec"), cache_dir=tmp_path).complete_many(requests)
-    assert loads == ["tiny-spec"] and all(r.cached for r in second)
+    assert len(loads) == 1 and all(r.cached for r in second)
 
 
 def test_load_failure_is_reported_per_item(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import auditlens.models as models
     from auditlens.errors import ModelSpecError
 
-    def broken(spec: str) -> Any:
+    def broken(spec: str, **options: Any) -> Any:
         raise ModelSpecError(f"no model {spec!r}", hint="use a valid spec")
 
     monkeypatch.setattr(models, "load_model", broken, raising=False)

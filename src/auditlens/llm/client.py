@@ -189,7 +189,10 @@ class LLMClient:
             response = await self._call_with_retries(sem, request)
             response = response.model_copy(update={"cost_usd": self._cost(model, response), "cached": False})
             if self.cache is not None:
-                self.cache.put(key, request, response)
+                try:
+                    self.cache.put(key, request, response)
+                except OSError as exc:  # the answer is paid for: hand it back even if it cannot be stored
+                    log.warning("could not write LLM cache entry %s: %s", key, exc)
             self._record(model, response)
             fut.set_result(response)
             return response

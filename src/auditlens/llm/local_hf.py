@@ -51,6 +51,9 @@ class LocalHFBackend:
         name: model name in responses and the cache identity. Default: the spec, or for an in-memory model
             ``model_id`` when it has one, else a fingerprint of config, weights and chat template.
         max_batch_size: most requests in one forward pass (also the client's default concurrency).
+        device: device to load a spec onto (``"cuda"``, ``"cpu"``; default: the loader's, CPU). An
+            in-memory model is used where it already is.
+        dtype: dtype to load a spec in (default: the loader's, float32).
 
     The prompt is the tokenizer's chat template with a generation prompt, followed by the prefill (a plain
     ``role: content`` layout when the tokenizer has no template). Token counts come from the tokenizer.
@@ -64,6 +67,8 @@ class LocalHFBackend:
         tokenizer: Any = None,
         name: str | None = None,
         max_batch_size: int = 16,
+        device: str | torch.device | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         self.spec: str | None = model if isinstance(model, str) else None
         self._model: Any = None
@@ -82,6 +87,11 @@ class LocalHFBackend:
             )
         self.name = name or self.spec or _fingerprint(self._model, self._tokenizer)
         self.max_batch_size = max_batch_size
+        self.load_options: dict[str, Any] = {}
+        if device is not None:
+            self.load_options["device"] = device
+        if dtype is not None:
+            self.load_options["dtype"] = dtype
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
         self._pending: list[tuple[ChatRequest, asyncio.Future[ChatResponse]]] = []
@@ -122,7 +132,7 @@ class LocalHFBackend:
                         hint="pass an already loaded (model, tokenizer) pair to LocalHFBackend",
                     ) from exc
                 try:
-                    loaded = load_model(self.spec)
+                    loaded = load_model(self.spec, **self.load_options)
                 except AuditlensError as exc:
                     raise LLMConfigError(
                         f"cannot load local model {self.spec!r}: {exc.message}", hint=exc.hint
@@ -347,7 +357,7 @@ class LocalHFBackend:
             output_logits=request.logprobs,
         )
         ids = torch.tensor([prompt], dtype=torch.long, device=device)
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(request.seed if request.seed is not None else torch.seed())
             out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
         new = out.sequences[0, len(prompt) :].tolist()
