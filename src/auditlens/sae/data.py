@@ -26,23 +26,22 @@ class DataStats(BaseModel):
     n_rows: int = Field(description="Rows the estimate used.")
 
 
-def check_batch(x: Tensor, d_in: int | None, step: int) -> Tensor:
-    """Validate one activation batch: 2-D, the right width, finite. Returns it as float32 when it is half."""
+def check_batch(x: Tensor, d_in: int | None, where: str, extra_hint: str = "") -> Tensor:
+    """Validate one activation batch (``where`` names it, e.g. "step 12"): 2-D, the right width, finite.
+    Returns it as float32 when it is half precision."""
     if not isinstance(x, Tensor) or x.dim() != 2:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise DataError(
-            f"batch {step}: expected a (batch, d_in) tensor, got {shape}", hint="yield 2-D tensors"
-        )
+        raise DataError(f"{where}: expected a (batch, d_in) tensor, got {shape}", hint="yield 2-D tensors")
     if d_in is not None and x.shape[1] != d_in:
         raise DataError(
-            f"batch {step}: activations have d_in = {x.shape[1]} but the dictionary config says d_in = {d_in}",
+            f"{where}: activations have d_in = {x.shape[1]} but the dictionary config says d_in = {d_in}",
             hint="use a store harvested at a hook point with the config's width, or fix d_in",
         )
     if not torch.isfinite(x).all():
         bad = int((~torch.isfinite(x)).any(-1).sum())
         raise DataError(
-            f"batch {step}: {bad} activation rows contain NaN or inf",
-            hint="re-harvest the store or drop the bad rows before training",
+            f"{where}: {bad} activation rows contain NaN or inf",
+            hint="re-harvest the store or drop the bad rows before training" + extra_hint,
         )
     return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
@@ -71,7 +70,7 @@ def estimate_data_stats(
     rows = []
     total = 0
     for i, b in enumerate(itertools.islice(batches, n_batches)):
-        b = check_batch(b, None, i).detach().float().cpu()
+        b = check_batch(b, None, f"batch {i}").detach().float().cpu()
         rows.append(b)
         total += b.shape[0]
         if total >= max_rows:

@@ -145,5 +145,5 @@ def dense_decode(val_NBK: Tensor, idx_NBK: Tensor, W_NFD: Tensor) -> Tensor:
     """Dense twin of :func:`sparse_decode`: scatter into (n, B, d_sae) codes, then a dense matmul."""
     n, F_, _ = W_NFD.shape
     codes = torch.zeros(n, idx_NBK.shape[1], F_, dtype=val_NBK.dtype, device=val_NBK.device)
-    codes = codes.scatter(-1, idx_NBK, val_NBK)
+    codes = codes.scatter_add(-1, idx_NBK, val_NBK)  # duplicates add, like embedding_bag
     return torch.bmm(codes, W_NFD)

@@ -224,6 +224,8 @@ class Trainer:
 
     def _init_from_data(self, head: list[Tensor]) -> None:
         c = self.config
+        for i, x in enumerate(head):
+            check_batch(x, self.d_in, f"step {i}")
         stats = estimate_data_stats(
             head, n_batches=len(head), bias_init=c.b_dec_init, normalize=c.normalize_activations
         )
@@ -291,7 +293,9 @@ class Trainer:
     def _step(self, x: Tensor) -> int:
         c = self.config
         step = self.step
-        x = check_batch(x, self.d_in, step).to(self.device, non_blocking=True)
+        x = check_batch(
+            x, self.d_in, f"step {step}", f"; last good checkpoint: {self.last_checkpoint or 'none written'}"
+        ).to(self.device, non_blocking=True)
         B = x.shape[0]
         lr_f = self.lr_factor(step)
         for pg in self.optimizer.param_groups:

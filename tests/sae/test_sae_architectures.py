@@ -1,0 +1,207 @@
+"""The dictionary family: registry, train-step contract, seed-exact losses, per-architecture mechanics."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from auditlens.errors import AuditlensError
+from auditlens.sae import (
+    BatchTopKConfig,
+    JumpReLU,
+    JumpReLUConfig,
+    Matryoshka,
+    MatryoshkaConfig,
+    ReluL1Tied,
+    ReluL1TiedConfig,
+    TopK,
+    TopKConfig,
+    config_from_dict,
+    get_architecture,
+    list_architectures,
+)
+from auditlens.sae.architectures.jumprelu import jumprelu, step
+from auditlens.sae.errors import ConfigError, DataError
+
+D, F = 12, 40
+ALL = ["batchtopk", "jumprelu", "matryoshka", "relu_l1_tied", "relu_l1_untied", "topk"]
+
+
+def _cfg(arch: str, **kw: object) -> object:
+    _, cls = get_architecture(arch)
+    extra: dict[str, object] = {"k": 4} if arch in ("topk", "batchtopk", "matryoshka") else {}
+    return cls(d_in=D, d_sae=F, **{**extra, **kw})
+
+
+def test_registry_lists_every_architecture() -> None:
+    assert list_architectures() == ALL
+
+
+def test_unknown_architecture_lists_valid_ones() -> None:
+    with pytest.raises(ConfigError) as e:
+        get_architecture("gated")
+    assert "topk" in str(e.value) and "relu_l1_tied" in str(e.value)
+    assert isinstance(e.value, AuditlensError)
+
+
+def test_k_larger_than_width_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="larger than the width"):
+        TopKConfig(d_in=4, d_sae=8, k=9)
+    with pytest.raises(ConfigError, match="larger than the width"):
+        config_from_dict({"architecture": "batchtopk", "d_in": 4, "d_sae": 8, "k": 9})
+
+
+def test_unknown_config_keys_are_a_clear_error() -> None:
+    with pytest.raises(ConfigError) as e:
+        config_from_dict({"architecture": "topk", "d_in": 4, "d_sae": 8, "k": 2, "kk": 3})
+    assert "kk" in str(e.value) and e.value.hint and "k_aux" in e.value.hint
+
+
+@pytest.mark.parametrize("arch", ALL)
+def test_train_step_contract(arch: str) -> None:
+    cls, _ = get_architecture(arch)
+    cfgs = [_cfg(arch, seed=1), _cfg(arch, seed=2)]
+    m = cls(cfgs, [torch.Generator().manual_seed(s) for s in (1, 2)])  # type: ignore[arg-type]
+    x = torch.randn(16, D) * 3
+    dead = torch.zeros(2, F, dtype=torch.bool)
+    dead[:, :3] = True
+    out = m(x, dead_mask=dead)
+    assert out.reconstruction.shape == (2, 16, D)
+    assert out.loss.dim() == 0 and torch.isfinite(out.loss)
+    assert {"reconstruction", "total"} <= set(out.losses)
+    for v in out.losses.values():
+        assert v.shape == (2,)
+    torch.testing.assert_close(out.loss, out.losses["total"].sum())
+    assert out.aux["fired"].shape == (2, F) and out.aux["fired"].dtype == torch.bool
+    assert out.aux["l0"].shape == (2,)
+    assert out.codes is not None or out.latent_indices is not None
+    out.loss.backward()
+    assert all(p.grad is not None for p in m.parameters())
+    # members are independent: member 0's loss does not touch member 1's parameters
+    for p in m.parameters():
+        p.grad = None
+    m(x, dead_mask=dead).losses["total"][0].backward()
+    for p in m.parameters():
+        if p.dim() >= 1 and p.shape[0] == 2:
+            assert p.grad is not None and p.grad[1].abs().max() == 0
+    codes = m.encode(x)
+    assert codes.shape == (2, 16, F)
+    assert m.decode(codes).shape == (2, 16, D)
+
+
+def test_wrong_input_width_is_a_data_error() -> None:
+    m = TopK([TopKConfig(d_in=D, d_sae=F, k=4)])
+    with pytest.raises(DataError, match="d_in"):
+        m(torch.randn(3, D + 1))
+
+
+@pytest.mark.parametrize("divide", [False, True])
+def test_relu_l1_tied_matches_seed_formula(divide: bool) -> None:
+    torch.manual_seed(0)
+    cfg = ReluL1TiedConfig(d_in=D, d_sae=F, coefficient=3e-3, divide_by_dict_size=divide)
+    m = ReluL1Tied([cfg], [torch.Generator().manual_seed(0)])
+    with torch.no_grad():
+        m.M_NFD.mul_(2.5)  # unconstrained parameter; forward normalises rows
+        m.b_enc_NF.normal_()
+    x = torch.randn(20, D)
+    M = m.M_NFD[0]
+    Mh = M / M.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    c = torch.relu(x @ Mh.T + m.b_enc_NF[0])
+    xh = c @ Mh
+    l1 = 3e-3 * c.abs().sum(-1).mean() / (F if divide else 1)
+    expected = (xh - x).pow(2).mean() + l1
+    out = m(x)
+    torch.testing.assert_close(out.losses["total"][0], expected)
+    torch.testing.assert_close(out.reconstruction[0], xh)
+    # xavier_uniform init bound and zero bias
+    fresh = ReluL1Tied([cfg], [torch.Generator().manual_seed(5)])
+    assert fresh.M_NFD.abs().max() <= math.sqrt(6 / (F + D)) and fresh.b_enc_NF.abs().max() == 0
+    assert not fresh.constrain_decoder_norm
+
+
+def test_sparsity_scale_multiplies_the_l1_term() -> None:
+    m = ReluL1Tied([ReluL1TiedConfig(d_in=D, d_sae=F, coefficient=1e-2)])
+    x = torch.randn(8, D)
+    full, half = m(x), m(x, sparsity_scale=0.5)
+    torch.testing.assert_close(half.losses["total"], full.losses["reconstruction"] + 0.5 * full.losses["l1"])
+
+
+def test_fvu_definition() -> None:
+    m = TopK([TopKConfig(d_in=D, d_sae=F, k=4)])
+    x = torch.randn(30, D) + 2
+    out = m(x)
+    r = out.reconstruction[0]
+    expected = (x - r).pow(2).mean() / (x - x.mean(0)).pow(2).mean()
+    torch.testing.assert_close(out.aux["fvu"][0], expected)
+
+
+def test_batchtopk_keeps_k_per_input_on_average_and_learns_threshold() -> None:
+    from auditlens.sae import BatchTopK
+
+    m = BatchTopK([BatchTopKConfig(d_in=D, d_sae=F, k=3)])
+    x = torch.randn(10, D)
+    assert m.threshold_N[0] < 0
+    out = m(x)
+    assert out.codes is not None and int((out.codes > 0).sum()) == 30
+    thr = float(m.threshold_N[0])
+    assert thr == pytest.approx(float(out.codes.detach()[out.codes.detach() > 0].min()))
+    m(x)  # EMA with beta 0.999 moves slowly
+    assert abs(float(m.threshold_N[0]) - thr) < 1e-3 + 1e-3 * thr
+    m.eval()
+    codes = m.encode(x)
+    assert ((codes == 0) | (codes > thr - 1e-6)).all()
+
+
+def test_matryoshka_loss_is_mean_of_prefix_fvus() -> None:
+    cfg = MatryoshkaConfig(d_in=D, d_sae=F, k=4, group_sizes=(10, 10, 20))
+    m = Matryoshka([cfg])
+    x = torch.randn(16, D)
+    out = m(x)
+    codes = out.codes
+    assert codes is not None
+    total_var = (x - x.mean(0)).pow(2).mean()
+    exp = 0.0
+    for end in (10, 20, 40):
+        r = codes[0, :, :end] @ m.W_dec_NFD[0, :end] + m.b_dec_ND[0]
+        exp += float((r - x).pow(2).mean() / total_var) / 3
+    assert float(out.losses["reconstruction"][0]) == pytest.approx(exp, rel=1e-5)
+    with pytest.raises(ConfigError, match="sum to d_sae"):
+        MatryoshkaConfig(d_in=D, d_sae=F, k=4, group_sizes=(10, 10))
+
+
+def test_jumprelu_straight_through_gradients() -> None:
+    pre = torch.tensor([[[0.5, 1.0, 1.0004, 2.0]]], requires_grad=True)
+    theta = torch.tensor([[[1.0, 1.0, 1.0, 1.0]]], requires_grad=True)
+    eps = 1e-3
+    out = jumprelu(pre, theta, eps)
+    assert out.tolist() == [[[0.0, 0.0, pytest.approx(1.0004), 2.0]]]
+    out.sum().backward()
+    # pre gets gradient where active; theta gets -(theta/eps) K((pre-theta)/eps): |0.0004/eps| < 0.5 -> K = 1
+    assert pre.grad.tolist() == [[[0.0, 0.0, 1.0, 1.0]]]  # type: ignore[union-attr]
+    expected = [0.0, 0.0, -1.0 / eps, 0.0]
+    # pre == theta exactly: u = 0 -> inside the window too
+    expected[1] = -1.0 / eps
+    torch.testing.assert_close(theta.grad[0, 0], torch.tensor(expected))  # type: ignore[index]
+    theta.grad = None
+    step(pre, theta, eps).sum().backward()
+    torch.testing.assert_close(theta.grad[0, 0], torch.tensor([0.0, -1 / eps, -1 / eps, 0.0]))  # type: ignore[index]
+
+
+def test_jumprelu_threshold_receives_gradient_in_forward() -> None:
+    m = JumpReLU([JumpReLUConfig(d_in=D, d_sae=F, coefficient=1.0, bandwidth=10.0)])
+    out = m(torch.randn(32, D))
+    assert "l0" in out.losses
+    out.loss.backward()
+    assert m.log_threshold_NF.grad is not None and m.log_threshold_NF.grad.abs().sum() > 0
+
+
+def test_stacked_members_equal_single_dictionaries() -> None:
+    cfgs = [TopKConfig(d_in=D, d_sae=F, k=4, seed=s) for s in (7, 8)]
+    stacked = TopK(cfgs, [torch.Generator().manual_seed(s) for s in (7, 8)])
+    x = torch.randn(9, D)
+    out = stacked(x)
+    for j, s in enumerate((7, 8)):
+        single = TopK([cfgs[j]], [torch.Generator().manual_seed(s)])
+        torch.testing.assert_close(single(x).reconstruction[0], out.reconstruction[j])

@@ -1,0 +1,195 @@
+"""Trainer: vectorised groups, schedules, constraints, data init, dead latents, resume exactness, NaN guard."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from auditlens.sae import (
+    BatchTopKConfig,
+    JumpReLUConfig,
+    MatryoshkaConfig,
+    NonFiniteError,
+    ReluL1TiedConfig,
+    ReluL1UntiedConfig,
+    TopKConfig,
+    Trainer,
+    TrainerConfig,
+    estimate_data_stats,
+    find_coefficient_for_l0,
+    geometric_median,
+)
+from auditlens.sae.errors import ConfigError, DataError
+
+from .conftest import make_batches
+
+D = 16
+
+
+def _mixed_configs() -> list[object]:
+    return [
+        TopKConfig(d_in=D, d_sae=48, k=4),
+        TopKConfig(d_in=D, d_sae=48, k=4, name="topk_b"),
+        TopKConfig(d_in=D, d_sae=64, k=4),
+        BatchTopKConfig(d_in=D, d_sae=48, k=4),
+        MatryoshkaConfig(d_in=D, d_sae=48, k=4),
+        JumpReLUConfig(d_in=D, d_sae=48, coefficient=1e-3),
+        ReluL1TiedConfig(d_in=D, d_sae=48, coefficient=1e-3),
+        ReluL1TiedConfig(d_in=D, d_sae=48, coefficient=3e-3),
+        ReluL1UntiedConfig(d_in=D, d_sae=48, coefficient=1e-3),
+    ]
+
+
+def test_groups_stack_matching_configs_and_training_lowers_fvu() -> None:
+    data = make_batches(D, n=30)
+    tc = TrainerConfig(total_steps=30, lr=1e-2, progress=False, log_every=5)
+    t = Trainer(_mixed_configs(), tc)  # type: ignore[arg-type]
+    sizes = sorted((g.module.architecture, g.module.n) for g in t.groups)
+    assert ("topk", 2) in sizes and ("relu_l1_tied", 2) in sizes and len(t.groups) == 7
+    r = t.train(data)
+    assert r.steps == 30 and r.tokens == 30 * 64
+    first = r.history[0]["members"]
+    for m in r.members:
+        assert math.isfinite(m.fvu)
+        assert m.fvu < first[m.name]["fvu"], m.name
+    topk = next(m for m in r.members if m.architecture == "topk")
+    assert topk.l0 == pytest.approx(4.0)
+    # decoder rows stay at unit norm for constrained dictionaries
+    for g in t.groups:
+        if g.module.constrain_decoder_norm:
+            norms = g.module.W_dec_NFD.norm(dim=-1)
+            torch.testing.assert_close(norms, torch.ones_like(norms))
+
+
+def test_lr_and_sparsity_schedules() -> None:
+    tc = TrainerConfig(total_steps=100, lr_warmup_steps=10, lr_decay_start=0.8, sparsity_warmup_steps=20)
+    t = Trainer([TopKConfig(d_in=4, d_sae=8, k=2)], tc)
+    assert t.lr_factor(0) == pytest.approx(0.1)
+    assert t.lr_factor(9) == pytest.approx(1.0)
+    assert t.lr_factor(50) == pytest.approx(1.0)
+    assert t.lr_factor(90) == pytest.approx(0.5)
+    assert t.sparsity_scale(4) == pytest.approx(0.25)
+    assert t.sparsity_scale(50) == 1.0
+
+
+def test_data_stats_scale_and_geometric_median() -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(512, 8, generator=g) * 5 + 3
+    stats = estimate_data_stats([x[:256], x[256:]], n_batches=2, bias_init="mean")
+    xn = x / stats.act_scale
+    assert float(xn.pow(2).sum(-1).mean()) == pytest.approx(8.0, rel=1e-4)
+    torch.testing.assert_close(stats.center, xn.mean(0), rtol=1e-4, atol=1e-5)
+    pts = torch.zeros(101, 2)
+    pts[:100] = torch.randn(100, 2, generator=g) * 0.01
+    pts[100] = torch.tensor([1000.0, 1000.0])  # one far outlier moves the mean, not the median
+    assert geometric_median(pts).norm() < 0.1 < pts.mean(0).norm()
+
+
+def test_trainer_sets_scale_and_b_dec_from_data() -> None:
+    data = make_batches(D, n=6)
+    t = Trainer([TopKConfig(d_in=D, d_sae=32, k=4)], TrainerConfig(total_steps=1, lr=1e-9, progress=False))
+    t.train(data)
+    stats = estimate_data_stats(data, n_batches=4)
+    assert t.configs[0].act_scale == pytest.approx(stats.act_scale)
+    torch.testing.assert_close(t.groups[0].module.b_dec_ND[0], stats.center, atol=1e-4, rtol=1e-3)
+
+
+def test_nan_input_stops_with_step_and_keeps_checkpoint(tmp_path: Path) -> None:
+    data = make_batches(D, n=8)
+    data[5][3, 2] = float("nan")
+    tc = TrainerConfig(total_steps=8, progress=False, checkpoint_every=2)
+    t = Trainer([TopKConfig(d_in=D, d_sae=32, k=4)], tc, out_dir=tmp_path)
+    with pytest.raises(DataError, match="step 5"):
+        t.train(data)
+    ckpts = sorted((tmp_path / "checkpoints").glob("step_*"))
+    assert [p.name for p in ckpts] == ["step_00000002", "step_00000004"]
+    resumed = Trainer.from_checkpoint(tmp_path)
+    assert resumed.step == 4
+
+
+def test_nan_loss_stops_training_naming_the_step(tmp_path: Path) -> None:
+    data = make_batches(D, n=6)
+    tc = TrainerConfig(total_steps=6, progress=False, checkpoint_every=1)
+    t = Trainer([ReluL1TiedConfig(d_in=D, d_sae=32, coefficient=1e-3, name="tied")], tc, out_dir=tmp_path)
+    t.train(data[:3], skip=0)
+    assert t.step == 3
+    with torch.no_grad():
+        t.groups[0].module.b_enc_NF.fill_(float("inf"))
+    with pytest.raises(NonFiniteError) as e:
+        t.train(data, skip=3)
+    assert "step 3" in str(e.value) and "tied" in str(e.value)
+    assert "step_00000003" in (e.value.hint or "")
+    assert Trainer.from_checkpoint(tmp_path).step == 3
+
+
+def test_wrong_d_in_in_the_stream_is_a_clear_error() -> None:
+    t = Trainer([TopKConfig(d_in=D, d_sae=32, k=4)], TrainerConfig(total_steps=3, progress=False))
+    with pytest.raises(DataError, match="d_in = 8"):
+        t.train([torch.randn(16, 8)] * 3)
+
+
+def test_configs_must_share_d_in_and_names_are_unique() -> None:
+    tc = TrainerConfig(total_steps=1)
+    with pytest.raises(ConfigError, match="d_in"):
+        Trainer([TopKConfig(d_in=4, d_sae=8, k=2), TopKConfig(d_in=5, d_sae=8, k=2)], tc)
+    with pytest.raises(ConfigError, match="duplicate"):
+        Trainer([TopKConfig(d_in=4, d_sae=8, k=2, name="a"), TopKConfig(d_in=4, d_sae=8, k=2, name="a")], tc)
+
+
+@pytest.mark.parametrize("arch", ["topk", "l1"])
+def test_kill_and_resume_gives_identical_weights(tmp_path: Path, arch: str) -> None:
+    data = make_batches(D, n=12)
+    if arch == "topk":
+        cfgs = [TopKConfig(d_in=D, d_sae=48, k=4), BatchTopKConfig(d_in=D, d_sae=48, k=4)]
+    else:
+        cfgs = [ReluL1TiedConfig(d_in=D, d_sae=48, coefficient=1e-2), ReluL1UntiedConfig(d_in=D, d_sae=48)]
+    tc = TrainerConfig(
+        total_steps=12,
+        lr=5e-3,
+        lr_warmup_steps=2,
+        sparsity_warmup_steps=3,
+        progress=False,
+        dead_window_tokens=128,
+        resample_every_steps=3,
+        checkpoint_every=6,
+    )
+    full = Trainer(cfgs, tc, out_dir=tmp_path / "full")  # type: ignore[arg-type]
+    full.train(data)
+    half = Trainer(cfgs, tc, out_dir=tmp_path / "half")  # type: ignore[arg-type]
+    half.train(iter(data[:6]))  # "killed" after step 6 (checkpoint written at 6)
+    resumed = Trainer.from_checkpoint(tmp_path / "half")
+    assert resumed.step == 6
+    resumed.train(data)  # reads the stream from the start and skips what was consumed
+    for ga, gb in zip(full.groups, resumed.groups, strict=True):
+        for (name, a), b in zip(ga.module.state_dict().items(), gb.module.state_dict().values(), strict=True):
+            assert torch.equal(a, b), name
+        assert torch.equal(ga.tokens_since_fired, gb.tokens_since_fired)
+
+
+def test_dead_latents_trigger_auxk_and_resampling() -> None:
+    data = make_batches(D, n=10)
+    tc = TrainerConfig(total_steps=10, lr=1e-3, progress=False, dead_window_tokens=64, resample_every_steps=2)
+    t = Trainer([TopKConfig(d_in=D, d_sae=64, k=2), ReluL1TiedConfig(d_in=D, d_sae=64, coefficient=0.5)], tc)
+    tied = t.groups[1].module
+    with torch.no_grad():
+        tied.b_enc_NF[0, :20] = -100.0  # these latents can never fire
+    before = tied.M_NFD[0, :20].clone()
+    t.train(data)
+    assert not torch.equal(before, tied.M_NFD[0, :20])  # resampled
+    assert float(tied.b_enc_NF.detach()[0, :20].max()) > -100.0
+    dead_fracs = [m["members"]["topk_64_0"]["dead_fraction"] for m in t.history]
+    assert max(dead_fracs) > 0  # window of one batch: some TopK latents were dead, so AuxK was active
+
+
+def test_find_coefficient_for_l0() -> None:
+    data = make_batches(D, n=15)
+    tc = TrainerConfig(total_steps=15, lr=1e-2, progress=False, log_every=5)
+    base = ReluL1TiedConfig(d_in=D, d_sae=32, coefficient=1e-3)
+    res = find_coefficient_for_l0(base, 6.0, lambda: iter(data), tc, low=1e-4, high=10.0, max_rounds=6)
+    assert res.within_tolerance, res
+    assert abs(res.l0 - 6.0) <= 0.6
+    with pytest.raises(ConfigError, match="no sparsity coefficient"):
+        find_coefficient_for_l0(TopKConfig(d_in=D, d_sae=8, k=2), 4.0, lambda: iter(data), tc)
