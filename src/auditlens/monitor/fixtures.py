@@ -1,0 +1,53 @@
+"""Load the labelled clean/backdoored HumanEval fixtures (see ``data/README.md`` for how they were made)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from auditlens.errors import DataError
+from auditlens.monitor.problems import load_humaneval
+from auditlens.monitor.records import CodeSample, ReasoningStyle
+from auditlens.monitor.taxonomy import BackdoorType
+
+__all__ = ["FIXTURES_PATH", "load_fixtures"]
+
+FIXTURES_PATH = Path(__file__).with_name("data") / "fixtures.jsonl"
+
+
+def load_fixtures(
+    path: str | Path | None = None,
+    *,
+    styles: list[ReasoningStyle] | None = None,
+    labels: list[BackdoorType] | None = None,
+) -> list[CodeSample]:
+    """Read fixture samples (default: the bundled file), optionally filtered by style and label.
+
+    The problem statement (the HumanEval prompt) is not stored in the file; it is filled in here."""
+    path = Path(path) if path is not None else FIXTURES_PATH
+    if not path.exists():
+        raise DataError(
+            f"fixture file {path} does not exist",
+            hint="build it with `python -m auditlens.monitor.fixtures_build --out PATH`",
+        )
+    samples: list[CodeSample] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            samples.append(CodeSample.model_validate(json.loads(line)))
+        except ValueError as e:
+            raise DataError(f"{path}:{n}: not a valid sample ({e})", hint="rebuild the fixture file") from e
+    missing = sorted(
+        {s.problem_id for s in samples if not s.problem_statement and s.problem_id.startswith("HumanEval/")}
+    )
+    if missing:
+        prompts = {p.id: p.statement for p in load_humaneval(missing)}
+        for s in samples:
+            if not s.problem_statement and s.problem_id in prompts:
+                s.problem_statement = prompts[s.problem_id]
+    if styles is not None:
+        samples = [s for s in samples if s.reasoning_style in styles]
+    if labels is not None:
+        samples = [s for s in samples if s.label in labels]
+    return samples
