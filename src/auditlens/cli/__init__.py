@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from auditlens.errors import AuditlensError
 
@@ -32,6 +33,9 @@ def main() -> None:
 
     try:
         app()
+    except ValidationError as err:
+        typer.secho(f"error: invalid configuration:\n{err}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
     except AuditlensError as err:
         typer.secho(f"error: {err.message}", fg=typer.colors.RED, err=True)
         if err.hint:

@@ -5,4 +5,8 @@ Add one import line per verb module; keep logic out of the CLI.
 
 from __future__ import annotations
 
-from auditlens.cli import info  # noqa: F401
+from auditlens.cli import (
+    harvest,  # noqa: F401
+    info,  # noqa: F401
+    run,  # noqa: F401
+)

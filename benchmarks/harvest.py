@@ -1,0 +1,147 @@
+"""Harvest throughput: auditlens capture vs a plain Transformers forward (and TransformerLens / nnsight).
+
+Same texts, same batch, same hook point (``blocks.9.resid_post`` of the default model by default), in one
+run; every method's tensors are checked against auditlens's. Optionally (``--disk-tokens N``) harvests N
+tokens to disk and reports the share of wall time spent in the model's forward pass.
+
+    python benchmarks/harvest.py                         # ~2 minutes on 2 cores
+    python benchmarks/harvest.py --disk-tokens 1000000   # + the 1M-token harvest (~15 minutes)
+
+Prints one JSON object (tokens/s per method, ratios, max abs differences).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from auditlens.activations import HarvestConfig, harvest
+from auditlens.data import open_source, pack_documents
+from auditlens.models import load_model
+
+
+def _timed(fn, batches, repeats: int) -> tuple[float, torch.Tensor]:  # type: ignore[no-untyped-def]
+    out = fn(batches[0])  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for b in batches:
+            out_b = fn(b)
+        best = min(best, time.perf_counter() - t0)
+        out = out_b
+    return best, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="smollm2-135m-instruct")
+    ap.add_argument("--layer", type=int, default=9)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--context", type=int, default=128)
+    ap.add_argument("--batches", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--disk-tokens", type=int, default=0)
+    args = ap.parse_args()
+
+    model = load_model(args.model)
+    hp = f"blocks.{args.layer}.resid_post"
+    packed = pack_documents(
+        open_source("default"),
+        model.tokenizer,
+        args.context,
+        batch_size=args.batch,
+        max_contexts=args.batch * args.batches,
+    )
+    batches = [torch.from_numpy(b.astype(np.int64)) for b in packed]
+    n_tokens = sum(b.numel() for b in batches)
+    results: dict[str, dict[str, float]] = {}
+
+    def ours(ids: torch.Tensor) -> torch.Tensor:
+        return model.capture(ids, [hp])[hp]
+
+    def hf_hidden_states(ids: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return model.model(input_ids=ids, output_hidden_states=True, use_cache=False).hidden_states[
+                args.layer + 1
+            ]
+
+    methods = {"auditlens": ours, "transformers_output_hidden_states": hf_hidden_states}
+    try:  # optional anchors
+        from transformer_lens import HookedTransformer  # type: ignore[import-not-found]
+
+        tl = HookedTransformer.from_pretrained_no_processing(
+            "HuggingFaceTB/SmolLM2-135M-Instruct",
+            hf_model=model.model,
+            tokenizer=model.tokenizer,
+            device="cpu",
+        )
+
+        def tl_cache(ids: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                _, cache = tl.run_with_cache(ids, names_filter=f"blocks.{args.layer}.hook_resid_post")
+            return cache[f"blocks.{args.layer}.hook_resid_post"]
+
+        methods["transformer_lens_run_with_cache"] = tl_cache
+    except Exception as err:
+        results["transformer_lens_run_with_cache"] = {"skipped": str(err)[:120]}  # type: ignore[dict-item]
+    try:
+        from nnsight import LanguageModel  # type: ignore[import-not-found]
+
+        nn_model = LanguageModel(model.model, tokenizer=model.tokenizer)
+
+        def nnsight_trace(ids: torch.Tensor) -> torch.Tensor:
+            with nn_model.trace(ids):
+                saved = nn_model.model.layers[args.layer].output.save()
+            return saved[0] if isinstance(saved, tuple) else saved
+
+        methods["nnsight_trace"] = nnsight_trace
+    except Exception as err:
+        results["nnsight_trace"] = {"skipped": str(err)[:120]}  # type: ignore[dict-item]
+
+    reference = None
+    for name, fn in methods.items():
+        seconds, last = _timed(fn, batches, args.repeats)
+        reference = last if reference is None else reference
+        results[name] = {
+            "tokens_per_s": n_tokens / seconds,
+            "max_abs_diff_vs_auditlens": float((last - reference).abs().max()),
+        }
+    base = results["auditlens"]["tokens_per_s"]
+    for name, r in results.items():
+        if "tokens_per_s" in r and name != "auditlens":
+            r["auditlens_speedup"] = base / r["tokens_per_s"]
+
+    report: dict[str, object] = {
+        "model": model.model_id,
+        "hook_point": hp,
+        "batch": args.batch,
+        "context": args.context,
+        "tokens_per_method": n_tokens,
+        "torch_threads": torch.get_num_threads(),
+        "methods": results,
+    }
+    if args.disk_tokens:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = HarvestConfig(
+                hook_points=[hp], tokens=args.disk_tokens, context_length=args.context, batch_size=args.batch,
+                out=Path(tmp) / "store",
+            )  # fmt: skip
+            m = harvest(cfg, model=model)
+            report["disk_harvest"] = {
+                "tokens": m.rows,
+                "wall_s": m.wall_seconds,
+                "forward_s": m.forward_seconds,
+                "forward_share": m.forward_seconds / m.wall_seconds,
+                "tokens_per_s": m.rows / m.wall_seconds,
+            }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
