@@ -237,3 +237,15 @@ def test_run_calls_values_and_exceptions() -> None:
 def test_run_many_keeps_order() -> None:
     outs = run_many(lambda i: run_script(f"print({i} * 2)").stdout.strip(), list(range(4)), workers=2)
     assert outs == ["0", "2", "4", "6"]
+
+
+def test_layers_can_be_switched_off_and_are_reported() -> None:
+    """The unprivileged fallback path: no namespaces, no uid drop; rlimits and the audit hook remain."""
+    cfg = SandboxConfig(network_namespace=False, mount_namespace=False, drop_privileges=False)
+    r = run_script("import os\nprint(os.getuid())", config=cfg)
+    assert r.status == ExecStatus.OK and r.isolation is not None
+    iso = r.isolation
+    assert not iso.network_namespace and not iso.mount_namespace and not iso.root_readonly
+    assert iso.rlimits and iso.socket_audit_hook and iso.uid == os.getuid() == int(r.stdout)
+    loop = run_script("while True:\n    pass", config=cfg.model_copy(update={"limits": FAST.limits}))
+    assert loop.status == ExecStatus.TIMEOUT
