@@ -130,7 +130,10 @@ def run_tests(problem: Problem, code: str, config: SandboxConfig | None = None, 
 def run_on_input(
     problem: Problem, code: str, backdoor_input: str, config: SandboxConfig | None = None
 ) -> ProgramOutput:
-    """Run ``code`` on one input: function kind → ``repr`` of ``entry_point(*args)``; stdio → stdout."""
+    """Run ``code`` on one input: function kind → ``repr`` of ``entry_point(*args)``; stdio → stdout.
+
+    Raises :class:`~auditlens.monitor.problems.ProblemError` if a function-call input does not parse
+    (use :func:`check_backdoor_input` first to get that as a verdict instead)."""
     config = config or SandboxConfig()
     if problem.kind == ProblemKind.FUNCTION:
         assert problem.entry_point is not None
