@@ -55,7 +55,7 @@ class ActivationStore:
         return list(self.manifest.hook_points)
 
     def d_in(self, hook_point: str | None = None) -> int:
-        return self.manifest.hook_points[self._hook(hook_point)]
+        return self.manifest.hook_points[self.resolve_hook_point(hook_point)]
 
     @property
     def n_rows(self) -> int:
@@ -70,7 +70,8 @@ class ActivationStore:
         """Identifies the data: run id plus row count (a resumed, longer store has a different id)."""
         return f"{self.manifest.run_id}-{self.manifest.rows}"
 
-    def _hook(self, hook_point: str | None) -> str:
+    def resolve_hook_point(self, hook_point: str | None = None) -> str:
+        """The hook point to read: ``hook_point`` checked, or the store's only one."""
         if hook_point is None:
             if len(self.manifest.hook_points) != 1:
                 raise HookPointError(
@@ -106,7 +107,7 @@ class ActivationStore:
 
     def read_shard(self, index: int, hook_point: str | None = None, *, verify: bool = True) -> torch.Tensor:
         """Activations of one shard, ``(rows, d_in)`` in the store's dtype, checksum verified."""
-        hp = self._hook(hook_point)
+        hp = self.resolve_hook_point(hook_point)
         f = self.manifest.shards[index].activations[hp]
         return self._read(f.path, f.sha256, "activations", verify)
 
@@ -126,7 +127,7 @@ class ActivationStore:
         self, hook_point: str | None = None, *, dtype: torch.dtype = torch.float32
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """In order, per shard: ``(tokens (n, ctx), activations (n, ctx, d_in))`` — for examples and stats."""
-        hp = self._hook(hook_point)
+        hp = self.resolve_hook_point(hook_point)
         ctx = self.manifest.context_length
         for shard in self.manifest.shards:
             tokens = self.read_tokens(shard.index)
@@ -178,7 +179,7 @@ class ActivationStore:
         """
         if batch_size < 1:
             raise DataError(f"batch_size must be positive, got {batch_size}", hint="pass batch_size >= 1")
-        hp = self._hook(hook_point)
+        hp = self.resolve_hook_point(hook_point)
         exclude = (
             torch.tensor(self.manifest.special_token_ids, dtype=torch.int32)
             if exclude_special and self.manifest.special_token_ids
