@@ -6,6 +6,7 @@ Add one import line per verb module; keep logic out of the CLI.
 from __future__ import annotations
 
 from auditlens.cli import (
+    eval,  # noqa: F401
     harvest,  # noqa: F401
     info,  # noqa: F401
     run,  # noqa: F401

@@ -1,0 +1,157 @@
+"""``auditlens run``: harvest a middle layer of the default model, train a TopK and a ReLU+L1 dictionary on it
+from one read of the data, evaluate both (reconstruction, sparsity, spliced next-token loss), and write a run
+folder with ``summary.json``, plots and ``report.html``. Every stage resumes: re-running after an interruption
+continues the harvest, resumes training from its last checkpoint, and skips finished evaluations.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from auditlens.activations import ActivationStore, HarvestConfig, harvest
+from auditlens.evals.evaluate import EVAL_FILENAME, EvalReport, evaluate_dictionary, load_report, summary_row
+from auditlens.models import DEFAULT_MODEL, HookedModel, load_model
+from auditlens.pipeline.report import write_report
+from auditlens.sae import ReluL1UntiedConfig, TopKConfig, Trainer, TrainerConfig
+from auditlens.sae.trainer import STATE_JSON
+
+
+class PipelineConfig(BaseModel):
+    """Settings of the main pipeline; the defaults finish in about 15 minutes on 2 CPU cores."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    out: Path = Field(default=Path("runs/default"), description="Run folder.")
+    model: str = Field(default=DEFAULT_MODEL, description="Model spec.")
+    hook_point: str = Field(default="blocks.15.resid_post", description="Where to harvest (a middle layer).")
+    source: str = Field(default="default", description="Text source spec (default: the offline corpus).")
+    tokens: int = Field(default=300_000, gt=0, description="Tokens to harvest (and train on, one epoch).")
+    context_length: int = Field(default=128, gt=1, description="Tokens per context.")
+    expansion: int = Field(default=8, gt=0, description="Dictionary width as a multiple of d_in.")
+    k: int = Field(default=32, gt=0, description="Active latents of the TopK dictionary.")
+    l1_coefficient: float = Field(
+        default=3e-3,
+        gt=0,
+        description="Sparsity coefficient α of the ReLU+L1 dictionary (per-element MSE + α·Σ|c|).",
+    )
+    batch_size: int = Field(default=1024, gt=0, description="Activation rows per training step.")
+    eval_tokens: int = Field(default=32_768, gt=0, description="Rows for the reconstruction metrics.")
+    eval_contexts: int = Field(default=48, gt=0, description="Contexts for the spliced next-token metrics.")
+    seed: int = Field(default=0, description="Seed of data order and initialisation.")
+    progress: bool = Field(default=True, description="Show progress bars.")
+
+
+class PipelineSummary(BaseModel):
+    """What ``auditlens run`` produced; saved as ``summary.json`` in the run folder."""
+
+    config: dict = Field(description="The pipeline configuration as run.")
+    store: str = Field(description="Activation store folder.")
+    store_rows: int
+    harvest_seconds: float
+    harvest_forward_share: float = Field(
+        description="Share of harvest wall time in the model's forward pass."
+    )
+    train_seconds: float
+    train_activations_per_second: float
+    eval_seconds: float
+    dictionaries: list[dict] = Field(description="One summary row per dictionary (see evals.summary_row).")
+    reports: list[str] = Field(description="eval.json paths.")
+
+
+def _dictionary_configs(cfg: PipelineConfig, d_in: int) -> list:
+    width = cfg.expansion * d_in
+    return [
+        TopKConfig(d_in=d_in, d_sae=width, k=cfg.k, name=f"topk_k{cfg.k}_{width}"),
+        ReluL1UntiedConfig(d_in=d_in, d_sae=width, coefficient=cfg.l1_coefficient, name=f"relu_l1_{width}"),
+    ]
+
+
+def _train(cfg: PipelineConfig, store: ActivationStore) -> tuple[list[Path], float, float]:
+    run = cfg.out / "dictionaries"
+    configs = _dictionary_configs(cfg, store.d_in())
+    names = [c.name for c in configs]
+    if all((run / n / "sae_weights.safetensors").exists() for n in names):
+        return [run / n for n in names], 0.0, 0.0
+    steps = max(1, store.n_rows // cfg.batch_size)
+    tcfg = TrainerConfig(
+        total_steps=steps,
+        lr_warmup_steps=min(50, steps // 10),
+        checkpoint_every=max(1, steps // 8),
+        seed=cfg.seed,
+        progress=cfg.progress,
+        log_every=max(1, min(25, steps // 10)),
+    )
+    has_checkpoint = any((run / "checkpoints").glob(f"step_*/{STATE_JSON}"))
+    trainer = (
+        Trainer.from_checkpoint(run, progress=cfg.progress)
+        if has_checkpoint
+        else Trainer(configs, tcfg, out_dir=run)
+    )
+    result = trainer.train(store.batches(cfg.batch_size, seed=cfg.seed, epochs=None))
+    paths = trainer.export(
+        hook_name=cfg.hook_point,
+        hook_layer=int(cfg.hook_point.split(".")[1]) if cfg.hook_point.startswith("blocks.") else None,
+        model_name=store.manifest.model.id,
+        context_size=cfg.context_length,
+        dataset_path=str(store.path),
+        activation_store_id=store.store_id,
+    )
+    return paths, result.wall_seconds, result.activations_per_second
+
+
+def run_pipeline(cfg: PipelineConfig, *, model: HookedModel | None = None) -> PipelineSummary:
+    """Run (or resume) the whole pipeline and write the run folder; see the module docstring."""
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    (cfg.out / "config.json").write_text(cfg.model_dump_json(indent=1))
+    model = model or load_model(cfg.model)
+    hcfg = HarvestConfig(
+        model=cfg.model,
+        hook_points=[cfg.hook_point],
+        source=cfg.source,
+        tokens=cfg.tokens,
+        context_length=cfg.context_length,
+        seed=cfg.seed,
+        out=cfg.out / "activations",
+    )
+    manifest = harvest(hcfg, model=model, progress=cfg.progress)
+    store = ActivationStore.open(hcfg.out)
+    paths, train_s, train_rate = _train(cfg, store)
+    t0 = time.perf_counter()
+    reports: list[EvalReport] = []
+    for path in paths:
+        if (path / EVAL_FILENAME).exists():
+            reports.append(load_report(path))
+            continue
+        others = [p for p in paths if p != path]
+        reports.append(
+            evaluate_dictionary(
+                path,
+                store,
+                model=model,
+                tokens=cfg.eval_tokens,
+                contexts=cfg.eval_contexts,
+                compare=others,
+                progress=cfg.progress,
+            )
+        )
+    summary = PipelineSummary(
+        config=json.loads(cfg.model_dump_json()),
+        store=str(store.path),
+        store_rows=store.n_rows,
+        harvest_seconds=manifest.wall_seconds,
+        harvest_forward_share=manifest.forward_seconds / manifest.wall_seconds
+        if manifest.wall_seconds
+        else 0.0,
+        train_seconds=train_s,
+        train_activations_per_second=train_rate,
+        eval_seconds=time.perf_counter() - t0,
+        dictionaries=[summary_row(r) for r in reports],
+        reports=[str(Path(r.checkpoint) / EVAL_FILENAME) for r in reports],
+    )
+    (cfg.out / "summary.json").write_text(summary.model_dump_json(indent=1))
+    write_report(cfg.out, summary, reports)
+    return summary

@@ -1,0 +1,115 @@
+"""Plots and a self-contained HTML page for a pipeline run, generated from its JSON results."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditlens.evals.evaluate import EvalReport
+    from auditlens.pipeline.default import PipelineSummary
+
+COLUMNS = (
+    "dictionary",
+    "architecture",
+    "d_sae",
+    "l0",
+    "fvu",
+    "dead_fraction",
+    "loss_recovered",
+    "ce_increase",
+    "kl",
+)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return "—" if math.isnan(v) else f"{v:.4g}"
+    return str(v)
+
+
+def summary_table(rows: list[dict]) -> str:
+    """A plain-text table of the summary rows (printed by the CLI)."""
+    cells = [list(COLUMNS)] + [[_fmt(r.get(c, "")) for c in COLUMNS] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def plot_run(out: Path, reports: list[EvalReport]) -> list[Path]:
+    """``l0_vs_fvu.png`` (with 95% CIs) and ``loss_recovered.png`` in ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [Path(r.checkpoint).name for r in reports]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for name, r in zip(names, reports, strict=True):
+        rec = r.reconstruction
+        ax.errorbar(
+            rec.l0.mean,
+            rec.fvu.mean,
+            xerr=[[rec.l0.mean - rec.l0.ci_low], [rec.l0.ci_high - rec.l0.mean]],
+            yerr=[[max(0.0, rec.fvu.mean - rec.fvu.ci_low)], [max(0.0, rec.fvu.ci_high - rec.fvu.mean)]],
+            fmt="o",
+            capsize=3,
+            label=name,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("L0 (active latents per token)")
+    ax.set_ylabel("FVU (fraction of variance unexplained)")
+    ax.set_title(f"Sparsity vs reconstruction at {reports[0].hook_point}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    p1 = out / "l0_vs_fvu.png"
+    fig.savefig(p1, dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    vals = [r.downstream.loss_recovered for r in reports if r.downstream]
+    labels = [n for n, r in zip(names, reports, strict=True) if r.downstream]
+    means = [v.mean for v in vals]
+    err = [[max(0.0, v.mean - v.ci_low) for v in vals], [max(0.0, v.ci_high - v.mean) for v in vals]]
+    ax.bar(
+        labels, means, yerr=err, capsize=4, color=["#4C72B0", "#DD8452", "#55A868", "#C44E52"][: len(vals)]
+    )
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_ylabel("fraction of next-token loss recovered")
+    ax.set_title("Reconstruction spliced into the model (95% CI)")
+    fig.tight_layout()
+    p2 = out / "loss_recovered.png"
+    fig.savefig(p2, dpi=120)
+    plt.close(fig)
+    return [p1, p2]
+
+
+def write_report(out: Path, summary: PipelineSummary, reports: list[EvalReport]) -> Path:
+    """Write the plots and ``report.html`` (images embedded, no network needed) into ``out``."""
+    images = plot_run(out, reports)
+    imgs = "".join(
+        f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
+        for p in images
+    )
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c, '')))}</td>" for c in COLUMNS) + "</tr>"
+        for r in summary.dictionaries
+    )
+    cfg = summary.config
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>auditlens run</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}img{{max-width:48%;margin:1%}}</style></head>
+<body><h1>auditlens run: {html.escape(str(cfg.get("model")))} at {html.escape(str(cfg.get("hook_point")))}</h1>
+<p>{summary.store_rows:,} activation rows harvested in {summary.harvest_seconds:.0f} s
+({summary.harvest_forward_share:.0%} in the forward pass); training {summary.train_seconds:.0f} s
+({summary.train_activations_per_second:,.0f} activations/s); evaluation {summary.eval_seconds:.0f} s.</p>
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{imgs}
+<p>Numbers: <code>summary.json</code> and each dictionary's <code>eval.json</code>.</p></body></html>"""
+    path = out / "report.html"
+    path.write_text(page)
+    return path
