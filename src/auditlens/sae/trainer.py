@@ -222,7 +222,8 @@ class Trainer:
                     return g.module, j
         raise ConfigError(f"no member named {name!r}", hint=f"members: {[c.name for c in self.configs]}")
 
-    def _init_from_data(self, head: list[Tensor]) -> None:
+    def initialize_from_data(self, head: list[Tensor]) -> None:
+        """Set the activation scale and decoder bias from these batches (done by :meth:`train` on a fresh run)."""
         c = self.config
         for i, x in enumerate(head):
             check_batch(x, self.d_in, f"step {i}")
@@ -255,7 +256,7 @@ class Trainer:
         it: Iterable[Tensor] = batches
         if not self.stats_done:
             head, it = peek(batches, c.stats_batches)
-            self._init_from_data(head)
+            self.initialize_from_data(head)
         it = iter(it)
         for _ in range(skip):
             if next(it, None) is None:
@@ -269,7 +270,7 @@ class Trainer:
             for x in it:
                 if self.step >= c.total_steps:
                     break
-                rows += self._step(x)
+                rows += self.train_step(x)
                 bar.update(1)
                 if self.step % c.log_every == 0 or self.step == c.total_steps:
                     rec = self._log()
@@ -290,7 +291,8 @@ class Trainer:
             history=self.history,
         )
 
-    def _step(self, x: Tensor) -> int:
+    def train_step(self, x: Tensor) -> int:
+        """One optimisation step of every dictionary on batch ``x``; returns the rows consumed."""
         c = self.config
         step = self.step
         x = check_batch(
