@@ -28,7 +28,7 @@ class DataStats(BaseModel):
 
 def check_batch(x: Tensor, d_in: int | None, where: str, extra_hint: str = "") -> Tensor:
     """Validate one activation batch (``where`` names it, e.g. "step 12"): 2-D, the right width, finite.
-    Returns it as float32 when it is half precision."""
+    Returns it as float32."""
     if not isinstance(x, Tensor) or x.dim() != 2:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise DataError(f"{where}: expected a (batch, d_in) tensor, got {shape}", hint="yield 2-D tensors")
@@ -43,7 +43,7 @@ def check_batch(x: Tensor, d_in: int | None, where: str, extra_hint: str = "") -
             f"{where}: {bad} activation rows contain NaN or inf",
             hint="re-harvest the store or drop the bad rows before training" + extra_hint,
         )
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    return x if x.dtype == torch.float32 else x.float()
 
 
 def geometric_median(points: Tensor, max_iter: int = 100, tol: float = 1e-6) -> Tensor:

@@ -421,7 +421,8 @@ class Trainer:
         return self.out_dir / "checkpoints"
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Write weights, optimizer state, trackers and RNG (safetensors) plus step/config (JSON), atomically."""
+        """Write weights, optimizer state and dead-latent trackers (safetensors) plus step, RNG states and configs
+        (JSON) to ``<out_dir>/checkpoints/step_<N>`` (or ``path``), atomically; keeps ``keep_checkpoints``."""
         target = Path(path) if path is not None else self.checkpoint_dir() / f"step_{self.step:08d}"
         tensors: dict[str, Tensor] = {}
         for gi, g in enumerate(self.groups):
@@ -438,13 +439,15 @@ class Trainer:
             for k, v in st.items():
                 if isinstance(v, Tensor):
                     tensors[f"optim.{pi}.{k}"] = v.detach().cpu().contiguous().clone()
-        tensors["rng.trainer"] = self.generator.get_state()
-        tensors["rng.torch_cpu"] = torch.get_rng_state()
         meta = {
             "format_version": 1,
             "step": self.step,
             "tokens": self.tokens,
             "stats_done": self.stats_done,
+            "rng": {
+                "trainer": self.generator.get_state().tolist(),
+                "torch_cpu": torch.get_rng_state().tolist(),
+            },
             "trainer_config": self.config.model_dump(mode="json"),
             "dictionary_configs": [c.model_dump(mode="json") for c in self.configs],
             "history": self.history,
@@ -502,8 +505,8 @@ class Trainer:
                 state.setdefault(int(pi), {})[name] = v
         opt_sd["state"] = state
         trainer.optimizer.load_state_dict(opt_sd)
-        trainer.generator.set_state(tensors["rng.trainer"])
-        torch.set_rng_state(tensors["rng.torch_cpu"])
+        trainer.generator.set_state(torch.tensor(meta["rng"]["trainer"], dtype=torch.uint8))
+        torch.set_rng_state(torch.tensor(meta["rng"]["torch_cpu"], dtype=torch.uint8))
         trainer.step = int(meta["step"])
         trainer.tokens = int(meta["tokens"])
         trainer.stats_done = bool(meta["stats_done"])
