@@ -23,7 +23,7 @@ import torch
 
 from auditlens.activations import HarvestConfig, harvest
 from auditlens.data import open_source, pack_documents
-from auditlens.models import load_model
+from auditlens.models import load_model, model_folder
 
 
 def _timed(fn, batches, repeats: int) -> tuple[float, torch.Tensor]:  # type: ignore[no-untyped-def]
@@ -72,37 +72,43 @@ def main() -> None:
             ]
 
     methods = {"auditlens": ours, "transformers_output_hidden_states": hf_hidden_states}
-    try:  # optional anchors
-        from transformer_lens import HookedTransformer  # type: ignore[import-not-found]
+    from transformers import AutoModelForCausalLM
 
-        tl = HookedTransformer.from_pretrained_no_processing(
-            "HuggingFaceTB/SmolLM2-135M-Instruct",
-            hf_model=model.model,
-            tokenizer=model.tokenizer,
-            device="cpu",
+    folder = model_folder(args.model)
+    try:  # optional anchor: TransformerLens 4 (TransformerBridge), at its best: stop_at_layer
+        from transformer_lens.model_bridge import TransformerBridge
+
+        tl_hf = AutoModelForCausalLM.from_pretrained(folder)  # its own copy: the bridge switches it to eager
+        bridge = TransformerBridge.boot_transformers(
+            str(folder), hf_model=tl_hf, tokenizer=model.tokenizer, device="cpu"
         )
+        tl_name = f"blocks.{args.layer}.hook_resid_post"
 
         def tl_cache(ids: torch.Tensor) -> torch.Tensor:
             with torch.no_grad():
-                _, cache = tl.run_with_cache(ids, names_filter=f"blocks.{args.layer}.hook_resid_post")
-            return cache[f"blocks.{args.layer}.hook_resid_post"]
+                _, cache = bridge.run_with_cache(
+                    ids, names_filter=lambda n: n == tl_name, stop_at_layer=args.layer + 1
+                )
+            return cache[tl_name]
 
         methods["transformer_lens_run_with_cache"] = tl_cache
     except Exception as err:
-        results["transformer_lens_run_with_cache"] = {"skipped": str(err)[:120]}  # type: ignore[dict-item]
-    try:
-        from nnsight import LanguageModel  # type: ignore[import-not-found]
+        results["transformer_lens_run_with_cache"] = {"skipped": str(err)[:160]}  # type: ignore[dict-item]
+    try:  # optional anchor: nnsight, at its best: stop the trace after the saved layer
+        from nnsight import LanguageModel
 
-        nn_model = LanguageModel(model.model, tokenizer=model.tokenizer)
+        nn_hf = AutoModelForCausalLM.from_pretrained(folder)
+        nn_model = LanguageModel(nn_hf, tokenizer=model.tokenizer)
 
         def nnsight_trace(ids: torch.Tensor) -> torch.Tensor:
-            with nn_model.trace(ids):
+            with torch.no_grad(), nn_model.trace(ids) as tracer:
                 saved = nn_model.model.layers[args.layer].output.save()
+                tracer.stop()
             return saved[0] if isinstance(saved, tuple) else saved
 
         methods["nnsight_trace"] = nnsight_trace
     except Exception as err:
-        results["nnsight_trace"] = {"skipped": str(err)[:120]}  # type: ignore[dict-item]
+        results["nnsight_trace"] = {"skipped": str(err)[:160]}  # type: ignore[dict-item]
 
     reference = None
     for name, fn in methods.items():

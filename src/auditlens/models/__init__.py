@@ -2,7 +2,7 @@
 
 from auditlens.models.hooked import HookedModel, HookPoint
 from auditlens.models.layouts import LAYOUTS, SITES_IN_ORDER
-from auditlens.models.loading import DEFAULT_MODEL, embedded_gguf_path, load_model, weights_hash
+from auditlens.models.loading import DEFAULT_MODEL, embedded_gguf_path, load_model, model_folder, weights_hash
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -12,5 +12,6 @@ __all__ = [
     "HookedModel",
     "embedded_gguf_path",
     "load_model",
+    "model_folder",
     "weights_hash",
 ]

