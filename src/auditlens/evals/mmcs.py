@@ -11,8 +11,10 @@ Conventions:
 * Everything is computed in float32 on the inputs' device with chunked matmuls, so 512 × 16,384 (or
   16,384 × 16,384) max-cosine runs in seconds without materialising more than ``chunk_elements`` floats.
   The Hungarian matching uses :func:`scipy.optimize.linear_sum_assignment` on the full dense cosine matrix
-  (float64, on CPU): 512 × 16,384 takes seconds, but n × n with n ≈ 8k needs ~0.5 GB and can take minutes
-  (the algorithm is O(n³) in the worst case).
+  (float64, on CPU). Measured on one loaded CPU core: 512 × 16,384 in 0.4 s, 4,096 × 4,096 (random
+  directions) in 1.5 s, 8,192 × 8,192 in 7 s with ~0.75 GB of memory; the algorithm is O(n³) in the
+  worst case, so much larger square problems get slow. MCC correlates codes in float32 and matches the
+  same way.
 """
 
 from __future__ import annotations
@@ -335,10 +337,11 @@ class MCCResult(BaseModel):
 
 
 def _standardise(codes: torch.Tensor) -> torch.Tensor:
-    c = codes.detach().to(torch.float64)
-    c = c - c.mean(dim=0, keepdim=True)
-    std = c.norm(dim=0, keepdim=True)
-    return c / std.clamp_min(1e-12)  # a constant column becomes all-zero: correlation 0 with everything
+    """Centre each column (mean in float64) and scale it to unit norm; returned as float32."""
+    c = codes.detach()
+    c = (c.to(torch.float64) - c.to(torch.float64).mean(dim=0, keepdim=True)).to(torch.float32)
+    norm = c.norm(dim=0, keepdim=True)
+    return c / norm.clamp_min(1e-12)  # a constant column becomes all-zero: correlation 0 with everything
 
 
 def mean_correlation_coefficient(
@@ -358,7 +361,7 @@ def mean_correlation_coefficient(
         )
     if t.shape[0] < 2:
         raise MetricInputError("MCC needs at least 2 samples", hint="pass a batch of samples")
-    corr = (_standardise(t).T @ _standardise(lc)).cpu().numpy()
+    corr = (_standardise(t).T @ _standardise(lc)).cpu().to(torch.float64).numpy()
     score = np.abs(corr) if absolute else corr
     rows, cols = linear_sum_assignment(score, maximize=True)
     matched = score[rows, cols]

@@ -54,7 +54,7 @@ def load_result(source: R | str | Path, kind: type[R]) -> R:
 
 
 def _figure(rows: int, cols: int, figsize: tuple[float, float]) -> tuple[Figure, Any]:
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     return fig, fig.subplots(rows, cols, squeeze=False)
 
@@ -62,7 +62,7 @@ def _figure(rows: int, cols: int, figsize: tuple[float, float]) -> tuple[Figure,
 def _save(fig: Figure, out_dir: Path, name: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=110)
     return path
 
 
