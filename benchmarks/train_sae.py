@@ -9,6 +9,7 @@ spends in the encoder matmul (the bound sparse TopK training approaches).
 
     python benchmarks/train_sae.py            # short default run (< 2 min on a 2-core CPU)
     python benchmarks/train_sae.py --long     # 40 timed steps
+    python benchmarks/train_sae.py --bf16-select   # also auditlens with bf16 top-k selection (values stay fp32)
     SPARSIFY_DISABLE_TRITON=1 python benchmarks/train_sae.py --json out.json
 
 Anchors are used only if importable (``sae_lens``, ``sparsify``); install them in a separate environment so they
@@ -77,8 +78,20 @@ class Impl:
 class Auditlens(Impl):
     name = "auditlens"
 
-    def __init__(self, d_in: int, width: int, k: int, lr: float, head: list[Tensor], total: int, device: str):
-        cfg = TopKConfig(d_in=d_in, d_sae=width, k=k)
+    def __init__(
+        self,
+        d_in: int,
+        width: int,
+        k: int,
+        lr: float,
+        head: list[Tensor],
+        total: int,
+        device: str,
+        bf16: bool = False,
+    ):
+        if bf16:
+            self.name = "auditlens_bf16sel"
+        cfg = TopKConfig(d_in=d_in, d_sae=width, k=k, selection_dtype="bfloat16" if bf16 else "float32")
         tc = TrainerConfig(total_steps=total, lr=lr, lr_decay_start=1.0, progress=False, device=device)
         self.trainer = Trainer([cfg], tc)
         self.trainer.initialize_from_data(head)
@@ -222,6 +235,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--no-anchors", action="store_true", help="skip SAELens / sparsify even when installed")
+    ap.add_argument(
+        "--bf16-select",
+        action="store_true",
+        help="also run auditlens with bf16 top-k selection (fp32 values)",
+    )
     ap.add_argument("--no-plain", action="store_true", help="skip the plain PyTorch TopK")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
@@ -241,6 +259,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     torch.manual_seed(0)
     impls: list[Impl] = [Auditlens(D, F, k, lr, data[:4], total, dev)]
+    if args.bf16_select:
+        impls.append(Auditlens(D, F, k, lr, data[:4], total, dev, bf16=True))
     if not args.no_plain:
         impls.append(PlainTopK(D, F, k, lr).to(dev))
     if not args.no_anchors:
@@ -279,7 +299,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "final_train_fvu": statistics.mean(f for _, f in train_fvu[impl.name][-3:]),
             "peak_mem_mib": peak[impl.name],
         }
-    anchors = [n for n in results if n != "auditlens"]
+    anchors = [n for n in results if not n.startswith("auditlens")]
     target = min((results[n]["final_train_fvu"] for n in anchors), default=None)
     if target is not None:
         for n in results:
@@ -299,7 +319,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "encoder_bound_activations_per_s": rate * 1e9 / enc_flops,
         "auditlens_encoder_share": ours * enc_flops / (rate * 1e9),
         "results": results,
-        "ratios_vs_auditlens": {n: ours / results[n]["activations_per_s"] for n in anchors},
+        "ratios_vs_auditlens": {
+            n: ours / results[n]["activations_per_s"] for n in results if n != "auditlens"
+        },
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     print(

@@ -86,3 +86,25 @@ def test_topk_module_sparse_and_dense_paths_agree_including_auxk() -> None:
     out_d.loss.backward()
     for (name, ps), pd in zip(sparse.named_parameters(), dense.parameters(), strict=True):
         torch.testing.assert_close(ps.grad, pd.grad, msg=name)
+
+
+def test_bf16_selection_keeps_exact_fp32_values() -> None:
+    torch.manual_seed(3)
+    D, F = 24, 96
+    cfg = TopKConfig(d_in=D, d_sae=F, k=6, selection_dtype="bfloat16")
+    m = TopK([cfg], [torch.Generator().manual_seed(0)])
+    with torch.no_grad():
+        m.b_dec_ND.normal_()
+        m.b_enc_NF.normal_(std=0.1)
+    x = torch.randn(40, D)
+    dead = torch.zeros(1, F, dtype=torch.bool)
+    dead[0, :8] = True
+    out = m(x, dead_mask=dead)
+    assert out.latent_indices is not None and out.latent_values is not None
+    exact = (x - m.b_dec_ND[0]) @ m.W_enc_NFD[0].T + m.b_enc_NF[0]
+    torch.testing.assert_close(out.latent_values[0], exact.gather(-1, out.latent_indices[0]).relu())
+    ref = exact.topk(6, dim=-1).values.relu()
+    chosen = out.latent_values[0].sort(-1, descending=True).values
+    assert (chosen - ref).abs().max() < 0.05  # near-ties may swap latents, never by much
+    out.loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in m.parameters() if p.grad is not None)

@@ -218,7 +218,7 @@ def auxk_select(pre_NBF: Tensor, dead_mask_NF: Tensor | None, k_aux: int) -> tup
     with torch.no_grad():
         masked = pre_NBF.detach().masked_fill(~dead_mask_NF[:, None, :], float("-inf"))
         idx = masked.topk(k, dim=-1, sorted=False).indices
-    scale = (num_dead.to(pre_NBF.dtype) / k_aux).clamp(max=1.0)
+    scale = (num_dead.to(torch.promote_types(pre_NBF.dtype, torch.float32)) / k_aux).clamp(max=1.0)
     return idx, scale
 
 

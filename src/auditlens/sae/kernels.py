@@ -54,6 +54,15 @@ def _row_dots(idx_BK: Tensor, rows_FD: Tensor, dense_BD: Tensor) -> Tensor:
     return torch.einsum("bkd,bd->bk", rows_FD[idx_BK], dense_BD)  # pragma: no cover - half precision on GPU
 
 
+@torch.no_grad()
+def selected_preacts(x_NBD: Tensor, W_NFD: Tensor, b_NF: Tensor, idx_NBK: Tensor) -> Tensor:
+    """Exact ``x[n, b] · W[n, idx] + b[n, idx]`` for the selected latents only (sampled dense-dense product)."""
+    n = W_NFD.shape[0]
+    xs = x_NBD.expand(n, -1, -1)
+    dots = torch.stack([_row_dots(idx_NBK[m], W_NFD[m], xs[m].contiguous()) for m in range(n)])
+    return dots + b_NF.gather(1, idx_NBK.reshape(n, -1)).view_as(idx_NBK)
+
+
 class _SparseEncode(torch.autograd.Function):
     @staticmethod
     def forward(

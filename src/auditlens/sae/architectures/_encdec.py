@@ -40,7 +40,10 @@ class EncDecDictionary(Dictionary):
         """(n|1, B, D) -> (n, B, F) encoder pre-activations."""
         if xc.shape[0] == 1 and self.n > 1:
             xc = xc.expand(self.n, -1, -1)
-        return torch.baddbmm(self.b_enc_NF[:, None, :], xc, self.W_enc_NFD.transpose(1, 2))
+        W, b = self.W_enc_NFD, self.b_enc_NF
+        if xc.dtype != W.dtype:  # low-precision selection pass (no grad)
+            W, b = W.detach().to(xc.dtype), b.detach().to(xc.dtype)
+        return torch.baddbmm(b[:, None, :], xc, W.transpose(1, 2))
 
     def decode(self, codes: Tensor) -> Tensor:
         return (torch.bmm(codes, self.W_dec_NFD) + self.b_dec_ND[:, None, :]) * self.act_scale

@@ -18,7 +18,7 @@ from torch import Tensor
 from auditlens.sae.architectures._encdec import EncDecConfig, EncDecDictionary
 from auditlens.sae.base import DictionaryOutput, auxk_loss, auxk_select, batch_fvu, standard_aux
 from auditlens.sae.errors import ConfigError
-from auditlens.sae.kernels import dense_decode, sparse_decode, sparse_encode_values
+from auditlens.sae.kernels import dense_decode, selected_preacts, sparse_decode, sparse_encode_values
 from auditlens.sae.registry import register
 
 
@@ -30,6 +30,12 @@ class TopKConfig(EncDecConfig):
     k_aux: int | None = Field(default=None, description="AuxK latents per input; None = d_in // 2.")
     aux_coefficient: float = Field(default=1 / 32, ge=0, description="Weight of the AuxK loss.")
     sparse_kernels: bool = Field(default=True, description="Sparse decode + sparse encoder backward.")
+    selection_dtype: Literal["float32", "bfloat16"] = Field(
+        default="float32",
+        description="Precision of the dense encoder matmul that only *selects* the top-k latents. With bfloat16 "
+        "the selected pre-activations are recomputed exactly in fp32 (values and gradients stay fp32); "
+        "near-ties may pick a different latent. Needs sparse_kernels.",
+    )
 
     def model_post_init(self, context: Any, /) -> None:
         if self.k > self.d_sae:
@@ -52,13 +58,18 @@ class TopK(EncDecDictionary):
         xn = self.normalise(x)
         xc = self.centred_input(xn)
         sparse = cfg.sparse_kernels
+        low_precision = sparse and cfg.selection_dtype == "bfloat16"
         with torch.no_grad() if sparse else torch.enable_grad():
-            pre = self.pre_acts(xc)
+            pre = self.pre_acts(xc.to(torch.bfloat16)) if low_precision else self.pre_acts(xc)
         top_idx = pre.detach().topk(k, dim=-1, sorted=False).indices
         aux_sel = auxk_select(pre, dead_mask, cfg.k_aux_effective)
         idx = top_idx if aux_sel is None else torch.cat([top_idx, aux_sel[0]], dim=-1)
         if sparse:
-            vals = sparse_encode_values(xc, self.W_enc_NFD, self.b_enc_NF, idx, pre.gather(-1, idx))
+            if low_precision:
+                chosen = selected_preacts(xc.detach(), self.W_enc_NFD.detach(), self.b_enc_NF.detach(), idx)
+            else:
+                chosen = pre.gather(-1, idx)
+            vals = sparse_encode_values(xc, self.W_enc_NFD, self.b_enc_NF, idx, chosen)
             decode = sparse_decode
         else:
             vals = pre.gather(-1, idx)
