@@ -193,3 +193,26 @@ def test_find_coefficient_for_l0() -> None:
     assert abs(res.l0 - 6.0) <= 0.6
     with pytest.raises(ConfigError, match="no sparsity coefficient"):
         find_coefficient_for_l0(TopKConfig(d_in=D, d_sae=8, k=2), 4.0, lambda: iter(data), tc)
+
+
+def test_grad_clipping_is_per_member() -> None:
+    from auditlens.sae import TopK
+    from auditlens.sae.trainer import clip_member_grads
+
+    m = TopK([TopKConfig(d_in=4, d_sae=8, k=2, seed=s) for s in (0, 1)])
+    for p in m.parameters():
+        p.grad = torch.zeros_like(p)
+    m.W_enc_NFD.grad[0] = 10.0  # type: ignore[index]
+    m.W_enc_NFD.grad[1] = 0.01  # type: ignore[index]
+    clip_member_grads(m, 1.0)
+    g = m.W_enc_NFD.grad
+    assert g is not None
+    assert float(g[0].norm()) == pytest.approx(1.0, rel=1e-4)
+    assert float(g[1, 0, 0]) == pytest.approx(0.01)  # small member untouched
+
+
+def test_trainer_config_from_dict_rejects_unknown_keys() -> None:
+    assert TrainerConfig.from_dict({"total_steps": 3}).total_steps == 3
+    with pytest.raises(ConfigError) as e:
+        TrainerConfig.from_dict({"total_steps": 3, "learning_rate": 1e-3})
+    assert "learning_rate" in str(e.value) and "lr" in (e.value.hint or "")

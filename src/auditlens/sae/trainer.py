@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 from tqdm.auto import tqdm
@@ -64,7 +64,7 @@ class TrainerConfig(BaseModel):
     betas: tuple[float, float] = Field(default=(0.9, 0.999), description="Adam betas.")
     eps: float = Field(default=1e-8, gt=0, description="Adam epsilon.")
     grad_clip_norm: float | None = Field(
-        default=None, gt=0, description="Clip each group's grad norm (None: off)."
+        default=None, gt=0, description="Clip each member's grad norm (None: off)."
     )
     seed: int = Field(default=0, description="Seeds member inits (seed, member index) and the trainer's RNG.")
     normalize_activations: bool = Field(default=True, description="Divide inputs by a fixed data scale.")
@@ -87,6 +87,20 @@ class TrainerConfig(BaseModel):
         default=None, gt=0, description="torch.set_num_threads for training (None: keep)."
     )
     fused_adam: bool = Field(default=True, description="Use torch's fused Adam kernel where available.")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainerConfig:
+        """Validate a dict (e.g. from TOML/JSON); unknown keys or bad values raise :class:`ConfigError`."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors()
+            )
+            raise ConfigError(
+                f"invalid trainer config: {problems}",
+                hint=f"valid keys: {', '.join(sorted(cls.model_fields))}",
+            ) from None
 
 
 class MemberMetrics(BaseModel):
@@ -121,6 +135,20 @@ class _Group:
         self.module = module
         self.indices = indices
         self.tokens_since_fired = torch.zeros(module.n, module.d_sae, dtype=torch.int64)
+        #: per-input squared error (n, B) kept for one step when dead latents are to be resampled
+        self.resample_err: Tensor | None = None
+
+
+@torch.no_grad()
+def clip_member_grads(module: Dictionary, max_norm: float) -> None:
+    """Clip the gradient norm of each stacked member separately (members stay independent)."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return
+    sq = torch.stack([g.pow(2).reshape(module.n, -1).sum(1) for g in grads]).sum(0)
+    factor = (max_norm / (sq.sqrt() + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(factor.view(-1, *([1] * (g.dim() - 1))))
 
 
 def default_lr(cfg: DictionaryConfig) -> float:
@@ -327,22 +355,21 @@ class Trainer:
                 and g.module.supports_resampling
                 and (step + 1) % c.resample_every_steps == 0
             ):
-                g._resample_err = ((out.reconstruction.detach() - x) / g.module.act_scale).pow(2).sum(-1)  # type: ignore[attr-defined]
+                g.resample_err = ((out.reconstruction.detach() - x) / g.module.act_scale).pow(2).sum(-1)
         for g in self.groups:
             if g.module.constrain_decoder_norm:
                 g.module.remove_parallel_decoder_grad()
             if c.grad_clip_norm:
-                torch.nn.utils.clip_grad_norm_(list(g.module.parameters()), c.grad_clip_norm)
+                clip_member_grads(g.module, c.grad_clip_norm)
         self.optimizer.step()
         for g, fired in zip(self.groups, fired_list, strict=True):
             if g.module.constrain_decoder_norm:
                 g.module.normalize_decoder()
             g.tokens_since_fired += B
             g.tokens_since_fired[fired.cpu()] = 0
-            err = getattr(g, "_resample_err", None)
-            if err is not None:
-                self._resample(g, x, err)
-                g._resample_err = None  # type: ignore[attr-defined]
+            if g.resample_err is not None:
+                self._resample(g, x, g.resample_err)
+                g.resample_err = None
         self.step += 1
         self.tokens += B
         return B
@@ -487,7 +514,7 @@ class Trainer:
             raise CheckpointError(
                 f"cannot read trainer checkpoint {path}: {e}", hint="it may be truncated"
             ) from e
-        tcfg = TrainerConfig.model_validate({**meta["trainer_config"], **overrides})
+        tcfg = TrainerConfig.from_dict({**meta["trainer_config"], **overrides})
         if out_dir is None:
             out_dir = path.parent.parent if path.parent.name == "checkpoints" else None
         trainer = cls([config_from_dict(d) for d in meta["dictionary_configs"]], tcfg, out_dir)
