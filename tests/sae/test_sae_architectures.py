@@ -166,7 +166,7 @@ def test_matryoshka_loss_is_mean_of_prefix_fvus() -> None:
     for end in (10, 20, 40):
         r = codes[0, :, :end] @ m.W_dec_NFD[0, :end] + m.b_dec_ND[0]
         exp += float(((r - x).pow(2).mean() / total_var).detach()) / 3
-    assert float(out.losses["reconstruction"][0]) == pytest.approx(exp, rel=1e-5)
+    assert float(out.losses["reconstruction"][0].detach()) == pytest.approx(exp, rel=1e-5)
     with pytest.raises(ConfigError, match="sum to d_sae"):
         MatryoshkaConfig(d_in=D, d_sae=F, k=4, group_sizes=(10, 10))
 
