@@ -9,5 +9,6 @@ from auditlens.cli import (
     eval,  # noqa: F401
     harvest,  # noqa: F401
     info,  # noqa: F401
+    interpret,  # noqa: F401
     run,  # noqa: F401
 )
