@@ -97,7 +97,10 @@ class Dictionary(nn.Module):
         self.d_in = cfg.d_in
         self.d_sae = cfg.d_sae
         if generators is None:
-            generators = [torch.Generator().manual_seed(c.seed or 0) for c in configs]
+            generators = [
+                torch.Generator().manual_seed(c.seed if c.seed is not None else i)
+                for i, c in enumerate(configs)
+            ]
         self.register_buffer("act_scale", torch.tensor(float(cfg.act_scale)), persistent=True)
         #: The trainer keeps ``W_dec_NFD`` rows at unit norm (projection + parallel-gradient removal).
         self.constrain_decoder_norm = True

@@ -6,6 +6,8 @@ Adding an architecture is one file: subclass :class:`~auditlens.sae.base.Diction
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
@@ -69,5 +71,10 @@ def config_from_dict(data: dict[str, Any]) -> DictionaryConfig:
 
 
 def _ensure_builtin() -> None:
-    # The built-in architectures register themselves on import.
-    import auditlens.sae.architectures  # noqa: F401
+    """Import every module of :mod:`auditlens.sae.architectures`; each registers itself on import, so a new
+    architecture is one new file there."""
+    import auditlens.sae.architectures as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{pkg.__name__}.{info.name}")
