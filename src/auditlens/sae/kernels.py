@@ -21,6 +21,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
+def _stack(parts: list[Tensor]) -> Tensor:
+    """torch.stack without the copy when there is one member."""
+    return parts[0].unsqueeze(0) if len(parts) == 1 else torch.stack(parts)
+
+
 def _coo_latent_by_batch(idx_BK: Tensor, val_BK: Tensor, d_sae: int) -> Tensor:
     """COO (d_sae, batch) matrix with ``val[b, j]`` at ``(idx[b, j], b)``."""
     B, K = idx_BK.shape
@@ -59,7 +64,7 @@ def selected_preacts(x_NBD: Tensor, W_NFD: Tensor, b_NF: Tensor, idx_NBK: Tensor
     """Exact ``x[n, b] · W[n, idx] + b[n, idx]`` for the selected latents only (sampled dense-dense product)."""
     n = W_NFD.shape[0]
     xs = x_NBD.expand(n, -1, -1)
-    dots = torch.stack([_row_dots(idx_NBK[m], W_NFD[m], xs[m].contiguous()) for m in range(n)])
+    dots = _stack([_row_dots(idx_NBK[m], W_NFD[m], xs[m].contiguous()) for m in range(n)])
     return dots + b_NF.gather(1, idx_NBK.reshape(n, -1)).view_as(idx_NBK)
 
 
@@ -88,7 +93,7 @@ class _SparseEncode(torch.autograd.Function):
             ).view(n, B, D)
         if ctx.needs_input_grad[1]:
             xs = x_NBD.expand(n, B, D)
-            grad_W = torch.stack([_sparse_t_matmul(idx_NBK[m], grad_NBK[m], xs[m], F_) for m in range(n)])
+            grad_W = _stack([_sparse_t_matmul(idx_NBK[m], grad_NBK[m], xs[m], F_) for m in range(n)])
         if ctx.needs_input_grad[2]:
             grad_b = torch.zeros(n, F_, dtype=W_NFD.dtype, device=W_NFD.device)
             grad_b.scatter_add_(1, idx_NBK.reshape(n, -1), grad_NBK.reshape(n, -1).to(W_NFD.dtype))
@@ -135,13 +140,11 @@ class _SparseDecode(torch.autograd.Function):
         grad_NBD = grad_NBD.contiguous()
         grad_val = grad_W = None
         if ctx.needs_input_grad[0]:
-            grad_val = torch.stack([_row_dots(idx_NBK[m], W_NFD[m], grad_NBD[m]) for m in range(n)]).to(
+            grad_val = _stack([_row_dots(idx_NBK[m], W_NFD[m], grad_NBD[m]) for m in range(n)]).to(
                 val_NBK.dtype
             )
         if ctx.needs_input_grad[2]:
-            grad_W = torch.stack(
-                [_sparse_t_matmul(idx_NBK[m], val_NBK[m], grad_NBD[m], F_) for m in range(n)]
-            )
+            grad_W = _stack([_sparse_t_matmul(idx_NBK[m], val_NBK[m], grad_NBD[m], F_) for m in range(n)])
         return grad_val, None, grad_W
 
 
