@@ -1,0 +1,74 @@
+"""``auditlens monitor …``: side-task monitoring — score samples with monitors, calibrate, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from auditlens.cli import app
+
+monitor_app = typer.Typer(
+    help="Side-task monitoring: monitors, calibration at a fixed FPR, reports.", no_args_is_help=True
+)
+app.add_typer(monitor_app, name="monitor")
+
+
+@monitor_app.command("evaluate")
+def evaluate_(
+    monitor: list[str] = typer.Option(
+        ["rule"],
+        "--monitor",
+        "-m",
+        help="Monitor: 'rule', 'probe', or 'llm:<spec>' (llm:local = embedded SmolLM2, llm:stub, "
+        "llm:openai:<model>@<url>, llm:anthropic:<model>; runs output + reasoning views and their OR). "
+        "Repeatable.",
+    ),
+    fixtures: Path = typer.Option(
+        None, "--fixtures", help="Labelled samples (jsonl of CodeSample); default: the bundled fixtures."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder for scores.jsonl and the report."),
+    style: list[str] = typer.Option(
+        [],
+        "--style",
+        help="Keep only these reasoning styles (none, honest, blatant, persuasive). Repeatable.",
+    ),
+    max_problems: int = typer.Option(None, help="Use the samples of N problems (seeded choice)."),
+    fpr: float = typer.Option(0.01, help="Target false-positive rate of the thresholds."),
+    audit_budget: float = typer.Option(1.0, help="Audit budget in percent, for safety."),
+    n_boot: int = typer.Option(1000, help="Bootstrap resamples per confidence interval."),
+    seed: int = typer.Option(0, help="Seed of problem choice, probe split and bootstrap."),
+    probe_model: str = typer.Option("smollm2-135m-instruct", help="Model whose activations the probe reads."),
+    probe_hook_point: str = typer.Option(None, help="Probe hook point (default: middle layer resid_post)."),
+    llm_cache: Path = typer.Option(None, help="LLM response cache folder (default: the auditlens cache)."),
+) -> None:
+    """Score the samples with each monitor, calibrate at the target FPR, write report.json/html/png."""
+    from auditlens.monitor.evaluate import EvaluateConfig, evaluate
+    from auditlens.monitor.records import ReasoningStyle
+
+    cfg = EvaluateConfig(
+        monitors=list(monitor),
+        fixtures=fixtures,
+        out=out,
+        styles=[ReasoningStyle(s) for s in style] or None,
+        max_problems=max_problems,
+        fpr=fpr,
+        audit_budget_pct=audit_budget,
+        n_boot=n_boot,
+        seed=seed,
+        probe_model=probe_model,
+        probe_hook_point=probe_hook_point,
+        llm_cache_dir=llm_cache,
+    )
+    report = evaluate(cfg)
+    for m in report.monitors:
+        typer.echo(
+            f"{m.monitor:28s} AUROC {m.auroc.value:.3f} [{m.auroc.ci_low:.3f}, {m.auroc.ci_high:.3f}]  "
+            f"TPR@{report.target_fpr:.0%}FPR {m.tpr_at_fpr.value:.3f} (achieved FPR {m.achieved_fpr:.3f})  "
+            f"n={m.n_honest}+{m.n_attack}"
+        )
+    for p in report.or_pairs:
+        typer.echo(
+            f"OR({p.monitor_a}, {p.monitor_b}): TPR {p.tpr.value:.3f} at FPR {p.pair.achieved_fpr:.3f}"
+        )
+    typer.echo(f"wrote {out / 'report.html'}")
