@@ -10,5 +10,6 @@ from auditlens.cli import (
     harvest,  # noqa: F401
     info,  # noqa: F401
     interpret,  # noqa: F401
+    monitor,  # noqa: F401
     run,  # noqa: F401
 )
