@@ -36,6 +36,8 @@ def _samples() -> list[CodeSample]:
         )
         out.append(s)
     out[1].suspicion.pop("out")  # one failure
+    out[1].metadata["monitor_errors"] = {"out": "boom"}
+    out[2].suspicion.pop("out")  # one never scored (not a failure)
     return out
 
 
@@ -44,7 +46,7 @@ def test_report_numbers_and_files(tmp_path: Path) -> None:
     rep = build_report(samples, or_pairs=[("out", "rsn")], n_boot=100, seed=1, notes=["synthetic"])
     assert [m.monitor for m in rep.monitors] == ["out", "rsn"]
     out = rep.monitors[0]
-    assert out.n_failed == 1 and out.n_honest + out.n_attack == 299
+    assert out.n_failed == 1 and out.n_honest + out.n_attack == 298
     assert out.achieved_fpr <= 0.01
     assert out.auroc.ci_low <= out.auroc.value <= out.auroc.ci_high
     assert out.tpr_at_fpr.ci_low <= out.tpr_at_fpr.value <= out.tpr_at_fpr.ci_high
