@@ -10,7 +10,7 @@ The output folder opens from ``file://`` with no network::
 Data travel as JSON assigned to ``window.AUDITLENS`` inside ``.js`` files loaded with ``<script>`` tags (Chromium
 refuses ``fetch()`` of ``file://``); a chunk is loaded only when one of its features is opened, so 16k-feature
 dictionaries stay responsive. JSON is written with ``ensure_ascii`` (every non-ASCII character, U+2028/9 included,
-is escaped) and the page inserts all token text with ``textContent``, so no token can inject markup. Example
+is escaped, and so are ``<``, ``>``, ``&``) and the page inserts all token text with ``textContent``, so no token can inject markup. Example
 activations are stored as integers in [-1000, 1000] relative to the feature's max (0.1 % resolution).
 """
 
@@ -48,7 +48,9 @@ def _asset(name: str) -> str:
 
 
 def _js(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    """JSON that is also safe inside an HTML <script> element: ASCII only, with <, > and & escaped."""
+    text = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _finite(x: float) -> float | None:

@@ -1,6 +1,7 @@
 "use strict";
-// auditlens feature dashboard: vanilla JS, no network. Data arrive through <script> tags (fetch() of file:// is
-// blocked in Chromium): data/index.js calls AUDITLENS.index(...), data/chunk_NNNN.js calls AUDITLENS.chunk(...).
+// auditlens feature dashboard: vanilla JS, no network. Data arrive through <script> tags, because Chromium
+// blocks fetching file:// URLs: data/index.js sets window.AUDITLENS = {chunks: {}, data: ...}, and
+// data/chunk_NNNN.js (added on demand) sets window.AUDITLENS.chunks[N].
 // All token text is inserted with textContent / setAttribute, never as HTML.
 (function () {
   const PAGE = 100;
