@@ -152,8 +152,13 @@ class Sparsify(Impl):
 
         self.sae = SparseCoder(d_in, SparseCoderConfig(num_latents=width, k=k), device=device)
         self.opt = torch.optim.Adam(self.sae.parameters(), lr=lr)
+        self.first = True
 
     def step(self, x: Tensor) -> float:
+        if self.first:  # sparsify's trainer sets b_dec to the first batch's mean
+            with torch.no_grad():
+                self.sae.b_dec.copy_(x.mean(0))
+            self.first = False
         out = self.sae(x)
         loss = out.fvu + (out.auxk_loss if out.auxk_loss is not None else 0.0) / 32
         self.opt.zero_grad(set_to_none=True)
