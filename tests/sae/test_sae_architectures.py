@@ -205,3 +205,18 @@ def test_stacked_members_equal_single_dictionaries() -> None:
     for j, s in enumerate((7, 8)):
         single = TopK([cfgs[j]], [torch.Generator().manual_seed(s)])
         torch.testing.assert_close(single(x).reconstruction[0], out.reconstruction[j])
+
+
+@pytest.mark.parametrize("arch", ALL)
+def test_member_extracts_a_standalone_copy(arch: str) -> None:
+    cls, _ = get_architecture(arch)
+    m = cls([_cfg(arch, seed=1), _cfg(arch, seed=2)], [torch.Generator().manual_seed(s) for s in (1, 2)])  # type: ignore[arg-type]
+    x = torch.randn(12, D)
+    m.train()
+    m(x)  # sets BatchTopK thresholds
+    m.eval()
+    single = m.member(1)
+    assert single.n == 1 and not single.training
+    torch.testing.assert_close(single.reconstruct(x)[0], m.reconstruct(x)[1])
+    with pytest.raises(ConfigError, match="out of range"):
+        m.member(2)

@@ -141,6 +141,16 @@ class Dictionary(nn.Module):
     def member_config(self, i: int) -> DictionaryConfig:
         return self.configs[i]
 
+    @torch.no_grad()
+    def member(self, i: int) -> Dictionary:
+        """A standalone single-member copy (n = 1) of member ``i``, in eval mode, on the same device."""
+        if not 0 <= i < self.n:
+            raise ConfigError(f"member {i} out of range (dictionary has {self.n})", hint="pick a valid index")
+        single = type(self)([self.configs[i]]).to(self.act_scale.device)
+        _, weights = self.saelens_state(i)
+        single.load_saelens_state(0, weights)
+        return single.eval()
+
     def normalise(self, x: Tensor) -> Tensor:
         """Check shape and finiteness, then divide by the activation scale."""
         if x.dim() != 2 or x.shape[-1] != self.d_in:

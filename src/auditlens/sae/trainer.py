@@ -242,6 +242,11 @@ class Trainer:
     def modules(self) -> list[Dictionary]:
         return [g.module for g in self.groups]
 
+    def dictionary(self, name: str) -> Dictionary:
+        """Member ``name`` as a standalone single-member dictionary (a copy, in eval mode)."""
+        module, j = self.member(name)
+        return module.member(j)
+
     def member(self, name: str) -> tuple[Dictionary, int]:
         """The stacked module holding member ``name`` and its index there."""
         for g in self.groups:
