@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -100,6 +101,9 @@ def save_dictionary(
             f"member {member} out of range (dictionary has {dictionary.n})", hint="pick a valid index"
         )
     cfg = dictionary.member_config(member)
+    if hook_layer is None and hook_name is not None:
+        match = re.match(r"blocks\.(\d+)\.", hook_name)
+        hook_layer = int(match.group(1)) if match else None
     fields, weights = dictionary.saelens_state(member)
     scale = float(dictionary.act_scale)
     weights = {k: v.detach().float().cpu().contiguous() for k, v in fold_scale(weights, scale).items()}
