@@ -220,3 +220,16 @@ def test_member_extracts_a_standalone_copy(arch: str) -> None:
     torch.testing.assert_close(single.reconstruct(x)[0], m.reconstruct(x)[1])
     with pytest.raises(ConfigError, match="out of range"):
         m.member(2)
+
+
+def test_topk_fired_mask_counts_any_positive_selection() -> None:
+    m = TopK([TopKConfig(d_in=2, d_sae=3, k=2)])
+    with torch.no_grad():
+        m.W_enc_NFD[0] = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+        m.b_enc_NF.zero_()
+        m.b_dec_ND.zero_()
+    # row 0 selects latents 0 and 1 with positive values; row 1 selects latent 1 with a negative value
+    x = torch.tensor([[1.0, 1.0], [3.0, -0.5]])
+    out = m(x)
+    fired = out.aux["fired"][0]
+    assert fired.tolist() == [True, True, False]

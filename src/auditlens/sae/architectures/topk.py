@@ -91,9 +91,12 @@ class TopK(EncDecDictionary):
             total = total + cfg.aux_coefficient * aux_l
         losses["total"] = total
         with torch.no_grad():
-            fired = torch.zeros(self.n, self.d_sae, dtype=torch.bool, device=x.device)
             active = top_vals > 0
-            fired.scatter_(1, top_idx.reshape(self.n, -1), active.reshape(self.n, -1))
+            counts = torch.zeros(self.n, self.d_sae, dtype=top_vals.dtype, device=x.device)
+            # scatter_add, not scatter_: a latent picked with value <= 0 in one row must not hide a firing elsewhere
+            fired = (
+                counts.scatter_add_(1, top_idx.reshape(self.n, -1), active.reshape(self.n, -1).to(counts)) > 0
+            )
             aux = standard_aux(xn, recon.detach(), active.sum(-1).float().mean(-1), fired)
         return DictionaryOutput(recon * self.act_scale, None, top_vals, top_idx, total.sum(), losses, aux)
 
