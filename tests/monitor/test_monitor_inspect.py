@@ -131,3 +131,20 @@ def test_inspect_loop_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     report = build_report(samples, or_pairs=[("llm-output", "llm-reasoning")], n_boot=20)
     llm = next(m for m in report.monitors if m.monitor == "llm-output")
     assert llm.n_honest == 2 and llm.n_attack == 2 and llm.auroc.value == pytest.approx(0.75)
+
+
+def test_p_a_reading_and_letter_fallback() -> None:
+    from auditlens.monitor.inspect_tasks import _p_a
+
+    with_lp = _monitor(
+        [ChatMessageAssistant(content="'abcd'"), ChatMessageAssistant(content="(")], [], None, _Cfg()
+    )
+    assert _p_a(with_lp)[0] == pytest.approx(0.9)
+    p, why = _p_a(_output("B) no"))
+    assert p == 0.0 and "no log-probabilities" in why
+    assert _p_a(_output("maybe"))[0] is None
+
+
+class _Cfg:
+    logprobs = True
+    max_tokens = 1
