@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -163,6 +164,7 @@ def test_kill_and_resume_gives_identical_weights(tmp_path: Path, arch: str) -> N
     resumed = Trainer.from_checkpoint(tmp_path / "half")
     assert resumed.step == 6
     resumed.train(data)  # reads the stream from the start and skips what was consumed
+    assert json.loads((tmp_path / "half" / "train_result.json").read_text())["steps"] == 12
     for ga, gb in zip(full.groups, resumed.groups, strict=True):
         for (name, a), b in zip(ga.module.state_dict().items(), gb.module.state_dict().values(), strict=True):
             assert torch.equal(a, b), name

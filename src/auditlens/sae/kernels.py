@@ -46,7 +46,9 @@ def _row_dots(idx_BK: Tensor, rows_FD: Tensor, dense_BD: Tensor) -> Tensor:
     if dense_BD.device.type == "cpu" or dense_BD.dtype in (torch.float32, torch.float64):
         crow = torch.arange(0, B * K + 1, K, device=idx_BK.device, dtype=torch.int64)
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            warnings.simplefilter(
+                "ignore", UserWarning
+            )  # "sparse CSR support is in beta" and similar notices
             pattern = torch.sparse_csr_tensor(
                 crow,
                 idx_BK.reshape(-1),

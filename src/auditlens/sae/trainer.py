@@ -36,6 +36,7 @@ from auditlens.sae.registry import config_from_dict, get_architecture
 L1_ARCHITECTURES = ("relu_l1_tied", "relu_l1_untied")
 STATE_JSON = "trainer_state.json"
 STATE_TENSORS = "trainer_state.safetensors"
+RESULT_JSON = "train_result.json"
 
 
 class TrainerConfig(BaseModel):
@@ -274,7 +275,8 @@ class Trainer:
     # ------------------------------------------------------------------ training
     def train(self, batches: Iterable[Tensor], *, skip: int | None = None) -> TrainResult:
         """Train until ``total_steps``. ``batches`` is read from the start of the data; on a resumed trainer the
-        first ``self.step`` batches are skipped (pass ``skip=0`` when the iterable is already positioned)."""
+        first ``self.step`` batches are skipped (pass ``skip=0`` when the iterable is already positioned).
+        With an ``out_dir`` the result is also written to ``<out_dir>/train_result.json``."""
         c = self.config
         old_threads = torch.get_num_threads()
         if c.num_threads:
@@ -314,7 +316,7 @@ class Trainer:
         finally:
             bar.close()
         wall = time.perf_counter() - t0
-        return TrainResult(
+        result = TrainResult(
             steps=self.step,
             tokens=self.tokens,
             wall_seconds=wall,
@@ -323,6 +325,12 @@ class Trainer:
             members=self.member_metrics(),
             history=self.history,
         )
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.out_dir / f".{RESULT_JSON}.tmp"
+            tmp.write_text(result.model_dump_json(indent=1))
+            tmp.replace(self.out_dir / RESULT_JSON)
+        return result
 
     def train_step(self, x: Tensor) -> int:
         """One optimisation step of every dictionary on batch ``x``; returns the rows consumed."""
