@@ -1,0 +1,188 @@
+"""Modern dictionary architectures on the toy ground truth at matched L0 (issue item 3, second command).
+
+TopK, BatchTopK and Matryoshka get ``k = round(target_l0)``; ReLU+L1 (seed-style untied, undivided) and JumpReLU
+(bandwidth 0.05 and initial threshold 0.1 on normalised data: with the defaults 1e-3/1e-3 its L0 did not respond to
+the coefficient at all within 750 toy steps) get the coefficient that :func:`~auditlens.sae.find_coefficient_for_l0` finds for the target with short runs. All are
+then trained together in one :class:`~auditlens.sae.Trainer` on the same seeded stream (each architecture with the
+trainer's default learning rate and normalisation) and scored against the known features: MMCS with truth,
+precision/recall/F1 of recovered features at a cosine threshold, MCC of codes (held-out samples).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, Field, model_validator
+
+from auditlens.evals.mmcs import GroundTruthScores, ground_truth_scores
+from auditlens.sae import (
+    BatchTopKConfig,
+    DictionaryConfig,
+    JumpReLUConfig,
+    MatryoshkaConfig,
+    ReluL1UntiedConfig,
+    TopKConfig,
+    Trainer,
+    TrainerConfig,
+    find_coefficient_for_l0,
+)
+from auditlens.toy.config import ToyConfigModel, require
+from auditlens.toy.data import ToyDataConfig, ToyDataset
+
+__all__ = ["ArchitectureRun", "ArchitecturesConfig", "ArchitecturesResult", "run_architectures"]
+
+ArchName = Literal["relu_l1", "topk", "batchtopk", "jumprelu", "matryoshka"]
+
+
+class ArchitecturesConfig(ToyConfigModel):
+    """What :func:`run_architectures` compares; :meth:`quick` is a CI-sized version of the same code."""
+
+    data: ToyDataConfig = Field(
+        default_factory=ToyDataConfig, description="Toy ground truth (seed 256/512/5)."
+    )
+    architectures: list[ArchName] = Field(
+        default_factory=lambda: ["relu_l1", "topk", "batchtopk", "jumprelu", "matryoshka"],
+        description="Architectures to compare.",
+    )
+    ratio: float = Field(2.0, description="Dictionary size as a multiple of n_features.")
+    target_l0: float | None = Field(None, description="Matched L0; None: the data's mean_active.")
+    steps: int = Field(8000, description="Training steps (seed 8000).")
+    batch_size: int = Field(256, description="Rows per batch (seed 256).")
+    search_steps: int | None = Field(
+        None,
+        description="Steps of each short run of the coefficient search (None: steps // 2; L0 keeps falling "
+        "during L1 training, so much shorter runs pick too large a coefficient).",
+    )
+    threshold: float = Field(0.9, description="Cosine threshold for precision/recall/F1.")
+    eval_samples: int = Field(4096, description="Held-out samples for L0, dead count and MCC.")
+    seed: int = Field(0, description="Dictionary init seed.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ArchitecturesConfig:
+        require(len(self.architectures) > 0, "no architectures given", "e.g. relu_l1 topk")
+        require(self.ratio > 0, f"ratio must be positive, got {self.ratio}", "e.g. 2")
+        require(self.target_l0 is None or self.target_l0 > 0, "target_l0 must be positive", "e.g. 5")
+        require(
+            self.search_steps is None or self.search_steps > 0, "search_steps must be positive", "or None"
+        )
+        for name in ("steps", "batch_size", "eval_samples"):
+            require(
+                getattr(self, name) > 0,
+                f"{name} must be positive, got {getattr(self, name)}",
+                "use e.g. 1000",
+            )
+        require(0 < self.threshold < 1, f"threshold must lie in (0, 1), got {self.threshold}", "e.g. 0.9")
+        return self
+
+    @classmethod
+    def quick(cls) -> ArchitecturesConfig:
+        """32-d data with 64 features (3 active), 1,500 steps, 750-step coefficient searches."""
+        return cls(data=ToyDataConfig(d_model=32, n_features=64, mean_active=3), steps=1500)
+
+    def l0(self) -> float:
+        return self.target_l0 if self.target_l0 is not None else self.data.mean_active
+
+
+class ArchitectureRun(BaseModel):
+    """One architecture's scores."""
+
+    name: str = Field(description="Architecture (as configured).")
+    d_sae: int = Field(description="Dictionary size.")
+    setting: str = Field(description="k, or the coefficient found, that sets its sparsity.")
+    l0: float = Field(description="Mean active latents on the held-out samples.")
+    fvu: float = Field(description="Fraction of variance unexplained on the held-out samples.")
+    scores: GroundTruthScores = Field(description="MMCS, precision/recall/F1, dead count, MCC.")
+
+
+class ArchitecturesResult(BaseModel):
+    """The comparison."""
+
+    config: ArchitecturesConfig = Field(description="What was run.")
+    runs: list[ArchitectureRun] = Field(description="One per architecture, in config order.")
+    seconds: dict[str, float] = Field(description="Wall seconds: coefficient search and training.")
+
+
+def run_architectures(
+    cfg: ArchitecturesConfig, out_dir: str | Path | None = None, *, log: Callable[[str], None] = print
+) -> ArchitecturesResult:
+    """Run the comparison; with ``out_dir`` also write ``architectures.json`` there."""
+    ds = ToyDataset(cfg.data)
+    d, n = cfg.data.d_model, max(1, round(cfg.ratio * cfg.data.n_features))
+    k = max(1, round(cfg.l0()))
+    tcfg = TrainerConfig(total_steps=cfg.steps, progress=False, seed=cfg.seed)
+
+    def batches() -> Iterator[torch.Tensor]:
+        return ds.batches(cfg.batch_size)
+
+    configs: list[DictionaryConfig] = []
+    settings: list[str] = []
+    t = time.perf_counter()
+    for name in cfg.architectures:
+        if name in ("relu_l1", "jumprelu"):
+            base: DictionaryConfig = (
+                ReluL1UntiedConfig(d_in=d, d_sae=n, seed=cfg.seed)
+                if name == "relu_l1"
+                else JumpReLUConfig(d_in=d, d_sae=n, seed=cfg.seed, bandwidth=0.05, init_threshold=0.1)
+            )
+            found = find_coefficient_for_l0(
+                base,
+                cfg.l0(),
+                batches,
+                tcfg.model_copy(update={"total_steps": cfg.search_steps or max(1, cfg.steps // 2)}),
+                low=1e-4 if name == "relu_l1" else 1e-3,
+                high=10.0 if name == "relu_l1" else 100.0,
+                max_rounds=5,
+            )
+            log(
+                f"  {name}: coefficient {found.coefficient:.3g} gives L0 {found.l0:.2f} (target {cfg.l0():g})"
+            )
+            configs.append(base.model_copy(update={"coefficient": found.coefficient, "name": name}))
+            settings.append(f"coefficient={found.coefficient:.4g}")
+        else:
+            cls = {"topk": TopKConfig, "batchtopk": BatchTopKConfig, "matryoshka": MatryoshkaConfig}[name]
+            configs.append(cls(d_in=d, d_sae=n, k=k, name=name, seed=cfg.seed))
+            settings.append(f"k={k}")
+    search_s = time.perf_counter() - t
+    t = time.perf_counter()
+    trainer = Trainer(configs, tcfg)
+    trainer.train(batches())
+    train_s = time.perf_counter() - t
+    held = ds.sample(cfg.eval_samples, torch.Generator().manual_seed(10_007 + cfg.data.seed))
+    var = float((held.x - held.x.mean(0)).pow(2).mean())
+    runs = []
+    with torch.no_grad():
+        for c, setting in zip(configs, settings, strict=True):
+            module, j = trainer.member(c.name or "")
+            module.eval()
+            codes = module.encode(held.x)[j]
+            recon = module.decode(codes[None])[0]
+            _, weights = module.saelens_state(j)
+            scores = ground_truth_scores(
+                weights["W_dec"],
+                ds.features,
+                threshold=cfg.threshold,
+                learned_codes=codes,
+                true_codes=held.codes,
+            )
+            runs.append(
+                ArchitectureRun(
+                    name=c.name or c.architecture,
+                    d_sae=n,
+                    setting=setting,
+                    l0=float((codes > 0).sum(-1).float().mean()),
+                    fvu=float((recon - held.x).pow(2).mean()) / var,
+                    scores=scores,
+                )
+            )
+    result = ArchitecturesResult(
+        config=cfg, runs=runs, seconds={"coefficient_search": search_s, "training": train_s}
+    )
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "architectures.json").write_text(result.model_dump_json(indent=1))
+    return result

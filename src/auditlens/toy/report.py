@@ -1,0 +1,280 @@
+"""Figures (PNG, matplotlib Agg) and the one-page HTML report of the replications.
+
+Nothing here computes results: each ``plot_*`` reads a result model and writes PNGs; :func:`write_html_report`
+lays out claims, tables and every PNG of a folder on one self-contained page (images by relative path).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from auditlens.toy.probe_suite import ProbeClaim
+
+__all__ = [
+    "DEAD_CAP",
+    "plot_architectures",
+    "plot_loss_curve",
+    "plot_size_sweep",
+    "plot_toy_grid",
+    "write_html_report",
+]
+
+DEAD_CAP = 100
+"""Dead counts are capped at 100 in the dead-latent figure, as the seed's Figure 4."""
+
+
+def _figure(cols: int, width: float = 5.5, height: float = 4.2) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(width * cols, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(1, cols, squeeze=False)[0]
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def _heatmaps(
+    grids: dict[str, list[list[Any]]],
+    ratios: Sequence[float],
+    coefs: Sequence[float],
+    title: str,
+    path: Path,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Path:
+    fig, axes = _figure(len(grids))
+    for ax, (conv, grid) in zip(axes, grids.items(), strict=True):
+        arr = np.array([[np.nan if v is None else float(v) for v in row] for row in grid], dtype=float)
+        im = ax.imshow(arr, origin="lower", aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax)
+        ax.set_xticks(range(len(coefs)), [f"{a:.2g}" for a in coefs], rotation=90, fontsize=7)
+        ax.set_yticks(range(len(ratios)), [f"{r:g}" for r in ratios], fontsize=8)
+        ax.set_xlabel("L1 coefficient α (divided-convention axis)")
+        ax.set_ylabel("dictionary size / n_features")
+        ax.set_title(f"{title} — {conv}", fontsize=9)
+        if arr.size <= 200:
+            for (i, j), v in np.ndenumerate(arr):
+                if not math.isnan(v):
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.2f}" if v < 10 else f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="w",
+                    )
+        fig.colorbar(im, ax=ax)
+    return _save(fig, path)
+
+
+def plot_toy_grid(result: Any, out_dir: str | Path) -> list[Path]:
+    """The seed's three figures as heatmaps (one panel per convention): MMCS with truth (Fig. 3), dead latents
+    capped at :data:`DEAD_CAP` (Fig. 4), MMCS with larger dictionaries (Fig. 10, top row void)."""
+    out = Path(out_dir)
+    dead = {c: [[min(v, DEAD_CAP) for v in row] for row in g] for c, g in result.n_dead.items()}
+    return [
+        _heatmaps(
+            result.mmcs_with_truth,
+            result.ratios,
+            result.coefficients,
+            "MMCS with truth",
+            out / "toy_mmcs_truth.png",
+            0,
+            1,
+        ),
+        _heatmaps(
+            dead,
+            result.ratios,
+            result.coefficients,
+            f"dead latents (capped at {DEAD_CAP})",
+            out / "toy_dead.png",
+            0,
+            DEAD_CAP,
+        ),
+        _heatmaps(
+            result.mmcs_with_larger,
+            result.ratios,
+            result.coefficients,
+            "MMCS with larger dicts",
+            out / "toy_mmcs_larger.png",
+            0,
+            1,
+        ),
+    ]
+
+
+def plot_architectures(result: Any, out_dir: str | Path) -> list[Path]:
+    """Bars of MMCS, F1 at the cosine threshold and MCC per architecture (matched L0)."""
+    fig, axes = _figure(1, width=7)
+    ax = axes[0]
+    names = [r.name for r in result.runs]
+    x = np.arange(len(names))
+    series = {
+        "MMCS": [r.scores.mmcs_with_truth for r in result.runs],
+        f"F1@{result.config.threshold:g}": [r.scores.recovery.f1 for r in result.runs],
+        "MCC": [r.scores.mcc.mcc if r.scores.mcc else 0.0 for r in result.runs],
+    }
+    for k, (label, vals) in enumerate(series.items()):
+        ax.bar(x + (k - 1) * 0.27, vals, 0.27, label=label)
+    ax.set_xticks(x, [f"{n}\nL0={r.l0:.1f}" for n, r in zip(names, result.runs, strict=True)], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=8)
+    ax.set_title(f"ground-truth scores at matched L0 (target {result.config.target_l0:g})", fontsize=9)
+    return [_save(fig, Path(out_dir) / "architectures.png")]
+
+
+def plot_loss_curve(steps: Sequence[int], losses: Sequence[float], out_dir: str | Path) -> list[Path]:
+    """Training loss (nats/token) of the tiny transformer."""
+    fig, axes = _figure(1)
+    axes[0].plot(list(steps), list(losses))
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("cross-entropy (nats/token)")
+    axes[0].set_title("tiny transformer training loss", fontsize=9)
+    return [_save(fig, Path(out_dir) / "tiny_loss.png")]
+
+
+def plot_size_sweep(sweep: Any, out_dir: str | Path) -> list[Path]:
+    """Histogram of max cosines between consecutive sizes and the MMCS-vs-size curve (max and Hungarian)."""
+    out = Path(out_dir)
+    fig, axes = _figure(2)
+    for p in sweep.pairs:
+        edges = np.array(p.histogram.bin_edges)
+        axes[0].stairs(np.array(p.histogram.counts), edges, label=f"{p.d_sae}→{p.d_sae_larger}")
+    axes[0].set_xlabel("max cosine similarity to the next larger dictionary")
+    axes[0].set_ylabel("features")
+    axes[0].set_title(
+        f"MCS histogram (bimodality coefficient {sweep.bimodality_coefficient:.2f})", fontsize=9
+    )
+    axes[0].legend(fontsize=7)
+    sizes = [p.d_sae for p in sweep.pairs]
+    axes[1].plot(sizes, [p.mmcs for p in sweep.pairs], "o-", label="MMCS (max cosine)")
+    axes[1].plot(sizes, [p.hungarian_mmcs for p in sweep.pairs], "s--", label="Hungarian-matched")
+    axes[1].plot(sizes, [p.share_matched_above for p in sweep.pairs], "^:", label="share matched > 0.9")
+    axes[1].set_xscale("log", base=2)
+    axes[1].set_xlabel("dictionary size")
+    axes[1].set_ylim(0, 1.02)
+    axes[1].set_title("similarity with the next larger dictionary", fontsize=9)
+    axes[1].legend(fontsize=7)
+    return [_save(fig, out / "tiny_size_sweep.png")]
+
+
+def _claims_table(claims: Sequence[ProbeClaim]) -> str:
+    rows = []
+    for c in claims:
+        verdict = {True: "reproduced", False: "NOT reproduced", None: "not decidable"}[c.holds]
+        colour = {True: "#d4f7d4", False: "#f9d0d0", None: "#eeeeee"}[c.holds]
+        rows.append(
+            f"<tr style='background:{colour}'><td>{html.escape(c.name)}</td><td>{html.escape(c.statement)}</td>"
+            f"<td><b>{verdict}</b></td><td>{html.escape(c.evidence)}</td></tr>"
+        )
+    return (
+        "<table border=1 cellpadding=4 style='border-collapse:collapse;font-size:13px'>"
+        "<tr><th>claim</th><th>statement</th><th>verdict</th><th>evidence (computed)</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def write_html_report(
+    out_dir: str | Path,
+    title: str,
+    claims: Sequence[ProbeClaim],
+    sections: Sequence[tuple[str, str]] = (),
+    images: Sequence[str | Path] | None = None,
+) -> Path:
+    """Write ``index.html`` in ``out_dir``: the claims table, free-text sections (escaped) and every PNG (all PNGs
+    under ``out_dir`` when ``images`` is None), linked by relative path."""
+    out = Path(out_dir)
+    imgs = [Path(p) for p in images] if images is not None else sorted(out.rglob("*.png"))
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body style='font-family:sans-serif;max-width:1400px;margin:auto'><h1>{html.escape(title)}</h1>",
+        "<h2>Claims</h2>",
+        _claims_table(claims),
+    ]
+    for heading, text in sections:
+        parts.append(
+            f"<h2>{html.escape(heading)}</h2><pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
+        )
+    parts.append("<h2>Figures</h2>")
+    for p in imgs:
+        rel = p.relative_to(out) if p.is_absolute() and p.is_relative_to(out) else p
+        parts.append(
+            f"<figure><img src='{html.escape(str(rel))}' style='max-width:100%'><figcaption>{html.escape(str(rel))}</figcaption></figure>"
+        )
+    parts.append("</body></html>")
+    path = out / "index.html"
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def build_report(root: str | Path, title: str = "auditlens ground-truth lab: replications") -> Path:
+    """One page for a replication folder: finds ``toy_grid.json``, ``architectures.json``, ``tiny_transformer.json``
+    and ``probe_suite.json`` anywhere under ``root``, recomputes every claim from them, redraws the figures and writes
+    ``<root>/index.html`` showing all claims, summaries and every PNG under ``root``."""
+    from auditlens.toy.architectures import ArchitecturesResult
+    from auditlens.toy.claims import toy_claims, transformer_claims
+    from auditlens.toy.probe_suite import ProbeSuiteResult
+    from auditlens.toy.replicate_toy import ToyGridResult
+    from auditlens.toy.tiny_transformer import TinyTransformerResult
+
+    out = Path(root)
+    claims: list[ProbeClaim] = []
+    sections: list[tuple[str, str]] = []
+    for f in sorted(out.rglob("toy_grid.json")):
+        toy = ToyGridResult.model_validate_json(f.read_text())
+        plot_toy_grid(toy, f.parent)
+        claims += toy_claims(toy)
+        cfg = toy.config
+        sections.append(
+            (
+                f"Toy grid ({f.parent.relative_to(out) if f.parent != out else '.'})",
+                f"{len(toy.cells)} dictionaries: data d={cfg.data.d_model}, {cfg.data.n_features} features, "
+                f"{cfg.data.mean_active:g} active; ratios {toy.ratios}; {len(toy.coefficients)} coefficients "
+                f"{toy.coefficients[0]:.3g}…{toy.coefficients[-1]:.3g}; {cfg.steps} steps, batch {cfg.batch_size}, "
+                f"Adam {cfg.lr:g}; conventions {cfg.conventions} (undivided α = divided α / n_features); "
+                f"{toy.cells_trained} trained in the last call, {toy.seconds_training:.0f} s.",
+            )
+        )
+    for f in sorted(out.rglob("architectures.json")):
+        arch = ArchitecturesResult.model_validate_json(f.read_text())
+        plot_architectures(arch, f.parent)
+        lines = [
+            f"{r.name:11s} {r.setting:22s} L0 {r.l0:6.2f}  FVU {r.fvu:.3f}  MMCS {r.scores.mmcs_with_truth:.3f}  "
+            f"P {r.scores.recovery.precision:.3f} R {r.scores.recovery.recall:.3f} F1 {r.scores.recovery.f1:.3f}  "
+            f"MCC {r.scores.mcc.mcc if r.scores.mcc else float('nan'):.3f}"
+            for r in arch.runs
+        ]
+        sections.append((f"Architectures at matched L0 (target {arch.config.l0():g})", "\n".join(lines)))
+    for f in sorted(out.rglob("tiny_transformer.json")):
+        tiny = TinyTransformerResult.model_validate_json(f.read_text())
+        plot_loss_curve(tiny.lm.loss_steps, tiny.lm.losses, f.parent)
+        plot_size_sweep(tiny.sweep, f.parent)
+        claims += transformer_claims(tiny.sweep)
+        s = tiny.sweep
+        sections.append(
+            (
+                "Tiny transformer",
+                f"{tiny.lm.n_parameters:,} parameters, {tiny.lm.steps} steps, final loss "
+                f"{tiny.lm.losses[-1] if tiny.lm.losses else float('nan'):.3f} nats/byte; hook {tiny.hook_point}; "
+                f"α={s.coefficient:.3g}\n"
+                + "\n".join(
+                    f"size {z:5d}: L0 {l0:6.2f}  FVU {fv:.3f}  dead {dd}"
+                    for z, l0, fv, dd in zip(s.sizes, s.l0, s.fvu, s.n_dead, strict=True)
+                ),
+            )
+        )
+    for f in sorted(out.rglob("probe_suite.json")):
+        claims += ProbeSuiteResult.model_validate_json(f.read_text()).claims
+    return write_html_report(out, title, claims, sections)
