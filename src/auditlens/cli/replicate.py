@@ -1,0 +1,179 @@
+"""``auditlens replicate``: the ground-truth lab's replications, each writing JSON, PNGs and an HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from auditlens.cli import app
+
+replicate_app = typer.Typer(
+    help="Reproduce the sparse-coding replications (toy grid, architectures, tiny transformer, probes).",
+    no_args_is_help=True,
+)
+app.add_typer(replicate_app, name="replicate")
+
+
+def _floats(values: str | None) -> list[float] | None:
+    if values is None:
+        return None
+    from auditlens.errors import ConfigError
+
+    try:
+        return [float(v) for v in values.replace(",", " ").split()]
+    except ValueError as err:
+        raise ConfigError(f"cannot read numbers from {values!r}", hint="give e.g. '0.5,1,2'") from err
+
+
+def _threads(threads: int | None) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+
+
+@replicate_app.command("toy")
+def toy(
+    out: Path = typer.Option(
+        Path("replication/toy"), "--out", "-o", help="Output folder (re-run to resume)."
+    ),
+    quick: bool = typer.Option(
+        False, help="The small CI grid (a few minutes) instead of the seed's (hours)."
+    ),
+    ratios: str | None = typer.Option(None, help="Override the dictionary ratios, e.g. '0.5,1,2'."),
+    coefficients: str | None = typer.Option(None, help="Override the (divided-convention) coefficients."),
+    steps: int | None = typer.Option(None, help="Override the training steps per dictionary."),
+    convention: list[str] = typer.Option(
+        [], help="Only this L1 convention ('divided' or 'undivided'); repeat for both (default)."
+    ),
+    n_features: int | None = typer.Option(None, help="Override the number of ground-truth features."),
+    memory_gib: float | None = typer.Option(None, help="Training memory budget per chunk (GiB)."),
+    threads: int | None = typer.Option(None, help="torch threads."),
+) -> None:
+    """The seed's toy grid (17 coefficients × 8 ratios × 2 L1 conventions, 8,000 steps): heatmaps, JSON, claims."""
+    from auditlens.toy.data import ToyDataConfig
+    from auditlens.toy.replicate_toy import ToyGridConfig, run_toy_grid
+    from auditlens.toy.report import build_report
+
+    base = ToyGridConfig.quick() if quick else ToyGridConfig()
+    update: dict[str, object] = {}
+    if (r := _floats(ratios)) is not None:
+        update["ratios"] = r
+    if (c := _floats(coefficients)) is not None:
+        update["coefficients"] = c
+    if steps is not None:
+        update["steps"] = steps
+    if convention:
+        update["conventions"] = convention
+    if memory_gib is not None:
+        update["memory_budget_gib"] = memory_gib
+    if threads is not None:
+        update["num_threads"] = threads
+    data = base.data.model_dump()
+    if n_features is not None:
+        data["n_features"] = n_features
+    cfg = ToyGridConfig(**{**base.model_dump(), "data": ToyDataConfig(**data), **update})
+    result = run_toy_grid(cfg, out, log=typer.echo)
+    page = build_report(out, "auditlens: toy-model replication")
+    for conv in result.config.conventions:
+        best = max(max(row) for row in result.mmcs_with_truth[conv])
+        typer.echo(f"{conv}: best MMCS with truth {best:.3f}")
+    typer.echo(f"report     {page}")
+
+
+@replicate_app.command("architectures")
+def architectures(
+    out: Path = typer.Option(Path("replication/architectures"), "--out", "-o", help="Output folder."),
+    quick: bool = typer.Option(False, help="Small data and fewer steps (about a minute or two)."),
+    steps: int | None = typer.Option(None, help="Override the training steps."),
+    target_l0: float | None = typer.Option(
+        None, help="Matched L0 (default: the data's mean active features)."
+    ),
+    threads: int | None = typer.Option(None, help="torch threads."),
+) -> None:
+    """TopK, BatchTopK, JumpReLU, Matryoshka and ReLU+L1 on the toy ground truth at matched L0."""
+    from auditlens.toy.architectures import ArchitecturesConfig, run_architectures
+    from auditlens.toy.report import build_report
+
+    _threads(threads)
+    base = ArchitecturesConfig.quick() if quick else ArchitecturesConfig()
+    update: dict[str, object] = {}
+    if steps is not None:
+        update["steps"] = steps
+    if target_l0 is not None:
+        update["target_l0"] = target_l0
+    cfg = ArchitecturesConfig(**{**base.model_dump(), **update})
+    result = run_architectures(cfg, out, log=typer.echo)
+    for r in result.runs:
+        s = r.scores
+        typer.echo(
+            f"{r.name:11s} L0 {r.l0:6.2f}  MMCS {s.mmcs_with_truth:.3f}  F1 {s.recovery.f1:.3f}  "
+            f"MCC {s.mcc.mcc if s.mcc else float('nan'):.3f}"
+        )
+    typer.echo(f"report     {build_report(out, 'auditlens: architectures at matched L0')}")
+
+
+@replicate_app.command("tiny-transformer")
+def tiny_transformer(
+    out: Path = typer.Option(
+        Path("replication/tiny"), "--out", "-o", help="Output folder (re-run to resume)."
+    ),
+    quick: bool = typer.Option(False, help="A few minutes: short LM training, small store, sizes 2…16×."),
+    steps: int | None = typer.Option(None, help="Override the language-model steps."),
+    harvest_tokens: int | None = typer.Option(None, help="Override the activation rows harvested."),
+    coefficient: float | None = typer.Option(None, help="L1 coefficient for every size (default: searched)."),
+    source: str = typer.Option("default", help="Text source (default: the offline corpus)."),
+    threads: int | None = typer.Option(None, help="torch threads."),
+) -> None:
+    """Train a nanoGPT-style model, harvest layer-2 MLP activations, sweep dictionary sizes, compare across sizes."""
+    from auditlens.toy.report import build_report
+    from auditlens.toy.tiny_transformer import TinyTransformerConfig, run_tiny_transformer
+
+    base = TinyTransformerConfig.quick() if quick else TinyTransformerConfig()
+    update: dict[str, object] = {}
+    if steps is not None:
+        update["steps"] = steps
+    if harvest_tokens is not None:
+        update["harvest_tokens"] = harvest_tokens
+    if coefficient is not None:
+        update["coefficient"] = coefficient
+    if threads is not None:
+        update["num_threads"] = threads
+    cfg = TinyTransformerConfig(**{**base.model_dump(), **update})
+    result = run_tiny_transformer(cfg, out, source=source, log=typer.echo)
+    s = result.sweep
+    typer.echo(f"bimodality coefficient {s.bimodality_coefficient:.3f}")
+    for p in s.pairs:
+        typer.echo(
+            f"{p.d_sae:5d} vs {p.d_sae_larger:5d}: MMCS {p.mmcs:.3f}  Hungarian {p.hungarian_mmcs:.3f}"
+        )
+    typer.echo(f"report     {build_report(out, 'auditlens: tiny-transformer replication')}")
+
+
+@replicate_app.command("probes")
+def probes(
+    out: Path = typer.Option(Path("replication/probes"), "--out", "-o", help="Output folder."),
+    quick: bool = typer.Option(False, help="Small grids (about a minute)."),
+) -> None:
+    """The nonlinearity probes (seed §4) with their claim verdicts."""
+    from auditlens.toy.probe_suite import ProbeSuiteConfig, run_probe_suite
+    from auditlens.toy.report import build_report
+
+    run_probe_suite(out, ProbeSuiteConfig.quick() if quick else ProbeSuiteConfig())
+    typer.echo(f"report     {build_report(out, 'auditlens: nonlinearity probes')}")
+
+
+@replicate_app.command("report")
+def report(
+    root: Path = typer.Argument(
+        Path("replication"), help="Folder holding replication outputs (searched recursively)."
+    ),
+) -> None:
+    """One HTML page with every claim and plot of the replications found under ROOT."""
+    from auditlens.errors import ConfigError
+    from auditlens.toy.report import build_report
+
+    if not root.is_dir():
+        raise ConfigError(f"{root} is not a folder", hint="run an 'auditlens replicate' command first")
+    typer.echo(f"report     {build_report(root)}")

@@ -1,0 +1,199 @@
+"""The toy replication grid: end to end on a tiny grid, per-cell resume, exact resume from a chunk checkpoint,
+bad input, claims and the HTML report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from auditlens.errors import AuditlensError, ConfigError, RunFolderError
+from auditlens.sae import Trainer
+from auditlens.toy.claims import (
+    best_coefficient_band,
+    bimodality_coefficient,
+    participation_ratio,
+    toy_claims,
+)
+from auditlens.toy.data import ToyDataConfig
+from auditlens.toy.replicate_toy import (
+    ToyGridConfig,
+    cell_key,
+    estimate_toy_grid,
+    run_toy_grid,
+    seed_coefficients,
+    seed_ratios,
+)
+from auditlens.toy.report import build_report
+
+
+def _tiny(**kw: object) -> ToyGridConfig:
+    base: dict[str, object] = dict(
+        data=ToyDataConfig(d_model=16, n_features=16, mean_active=2),
+        coefficients=[0.3, 3.0, 300.0],
+        ratios=[0.5, 1.0, 2.0],
+        steps=120,
+        batch_size=64,
+        eval_samples=256,
+        checkpoint_every=50,
+    )
+    base.update(kw)
+    return ToyGridConfig(**base)  # type: ignore[arg-type]
+
+
+def test_seed_grid_constants() -> None:
+    cfg = ToyGridConfig()
+    assert len(cfg.coefficients) == 17 and cfg.coefficients[0] == pytest.approx(0.01)
+    assert cfg.coefficients[-1] == pytest.approx(100)
+    assert seed_ratios() == [0.25, 0.5, 1, 2, 4, 8, 16, 32]
+    assert len(cfg.cells()) == 17 * 8 * 2
+    assert (cfg.steps, cfg.batch_size, cfg.lr) == (8000, 256, 1e-3)
+    assert seed_coefficients()[8] == 1.0
+    assert cfg.undivided_coefficient(512.0) == 1.0
+
+
+def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
+    cfg = _tiny()
+    logs: list[str] = []
+    res = run_toy_grid(cfg, tmp_path, log=logs.append)
+    assert any(line.startswith("estimate:") for line in logs)
+    assert res.cells_trained == 18 and len(res.cells) == 18
+    for conv in ("divided", "undivided"):
+        grid = res.mmcs_with_truth[conv]
+        assert len(grid) == 3 and all(len(row) == 3 for row in grid)
+        assert all(0 < v <= 1 for row in grid for v in row)
+        # the void top row of the seed's Figure 10; other rows are numbers
+        assert res.mmcs_with_larger[conv][-1] == [None, None, None]
+        assert all(isinstance(v, float) for v in res.mmcs_with_larger[conv][0])
+        # a larger coefficient gives sparser codes; the small one keeps every latent alive
+        assert res.l0[conv][2][2] < res.l0[conv][2][0]
+        assert res.n_dead[conv][2][0] == 0
+    # ratio 1 is identical in both conventions (undivided α = divided α / n_features)
+    assert res.mmcs_with_truth["divided"][1] == pytest.approx(res.mmcs_with_truth["undivided"][1], abs=1e-5)
+    assert (tmp_path / "toy_grid.json").exists()
+    assert (tmp_path / "cells" / f"{cell_key('divided', 2.0, 3.0)}.safetensors").exists()
+    # a second call trains nothing and returns the same numbers
+    again = run_toy_grid(cfg, tmp_path, log=logs.append)
+    assert again.cells_trained == 0
+    assert again.mmcs_with_truth == res.mmcs_with_truth
+    # the page: claims computed, three heatmaps written
+    page = build_report(tmp_path)
+    text = page.read_text()
+    assert "a_recovery" in text and "d_diagonal" in text
+    for name in ("toy_mmcs_truth.png", "toy_dead.png", "toy_mmcs_larger.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+        assert name in text
+
+
+def test_interrupted_chunk_resumes_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = _tiny(conventions=["divided"], ratios=[1.0, 2.0], coefficients=[1.0, 3.0])
+    reference = run_toy_grid(cfg, tmp_path / "ref", log=lambda s: None, estimate=False)
+
+    real_step = Trainer.train_step
+
+    def dying_step(self: Trainer, x: torch.Tensor) -> int:
+        if self.step == 75:
+            raise KeyboardInterrupt
+        return real_step(self, x)
+
+    monkeypatch.setattr(Trainer, "train_step", dying_step)
+    with pytest.raises(KeyboardInterrupt):
+        run_toy_grid(cfg, tmp_path / "run", log=lambda s: None, estimate=False)
+    monkeypatch.setattr(Trainer, "train_step", real_step)
+    assert not list((tmp_path / "run" / "cells").glob("*.json"))  # nothing half-finished is recorded
+    logs: list[str] = []
+    resumed = run_toy_grid(cfg, tmp_path / "run", log=logs.append, estimate=False)
+    assert any("resuming chunk" in line and "step 50" in line for line in logs)
+    assert resumed.mmcs_with_truth == reference.mmcs_with_truth
+    assert resumed.n_dead == reference.n_dead
+
+
+def test_bad_input_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ratios must be positive"):
+        _tiny(ratios=[0.0, 1.0])
+    with pytest.raises(ConfigError, match="ratios must be positive"):
+        _tiny(ratios=[-1.0])
+    with pytest.raises(ConfigError, match="non-negative"):
+        _tiny(coefficients=[-0.1])
+    with pytest.raises(ConfigError, match="n_features must be positive"):
+        ToyDataConfig(n_features=0)
+    with pytest.raises(ConfigError, match="steps"):
+        _tiny(steps=0)
+    with pytest.raises(ConfigError):
+        _tiny(conventions=["halved"])
+    run_toy_grid(
+        _tiny(steps=5, ratios=[1.0], coefficients=[1.0]), tmp_path, log=lambda s: None, estimate=False
+    )
+    with pytest.raises(RunFolderError, match="different settings") as err:
+        run_toy_grid(_tiny(steps=6, ratios=[1.0], coefficients=[1.0]), tmp_path, log=lambda s: None)
+    assert isinstance(err.value, AuditlensError) and err.value.hint
+
+
+def test_estimate_times_every_group() -> None:
+    est = estimate_toy_grid(_tiny(), timing_steps=1)
+    assert set(est.seconds_per_step) == {f"{c}-r{r:g}" for c in ("divided", "undivided") for r in (0.5, 1, 2)}
+    assert est.remaining_cells == 18 and est.estimated_seconds > 0
+
+
+def test_bimodality_and_participation_ratio() -> None:
+    g = torch.Generator().manual_seed(0)
+    unimodal = torch.randn(4000, generator=g)
+    bimodal = torch.cat(
+        [torch.randn(2000, generator=g) * 0.05 + 0.2, torch.randn(2000, generator=g) * 0.05 + 0.95]
+    )
+    assert bimodality_coefficient(unimodal) < 5 / 9 < bimodality_coefficient(bimodal)
+    pr = participation_ratio(torch.tensor([[1.0, 0, 0, 0], [1.0, 1.0, 1.0, 1.0]]))
+    assert pr.tolist() == pytest.approx([1.0, 4.0])
+    assert best_coefficient_band([0.1, 0.95, 0.96, 0.2], [1, 10, 100, 1000]) == pytest.approx(10**1.5)
+
+
+def _fake_grid(
+    divided: list[list[float]], undivided: list[list[float]], dead: list[list[int]]
+) -> SimpleNamespace:
+    ratios, coefs = [0.5, 1.0, 2.0, 4.0], [0.1, 1.0, 10.0, 100.0]
+    return SimpleNamespace(
+        ratios=ratios,
+        coefficients=coefs,
+        mmcs_with_truth={"divided": divided, "undivided": undivided},
+        n_dead={"divided": dead, "undivided": dead},
+        cells=[],
+        config=SimpleNamespace(data=SimpleNamespace(mean_active=5)),
+    )
+
+
+def test_toy_claims_on_a_seed_like_grid() -> None:
+    # divided: the good region moves right with size (diagonal); undivided: the same column works everywhere
+    divided = [[0.5, 0.6, 0.3, 0.3], [0.5, 0.95, 0.4, 0.3], [0.4, 0.6, 0.97, 0.4], [0.4, 0.5, 0.6, 0.98]]
+    undivided = [[0.5, 0.6, 0.3, 0.3], [0.5, 0.95, 0.4, 0.3], [0.5, 0.97, 0.4, 0.3], [0.5, 0.98, 0.5, 0.3]]
+    dead = [[0, 0, 1, 2], [0, 0, 3, 5], [0, 1, 9, 20], [0, 4, 30, 90]]
+    claims = {c.name: c for c in toy_claims(_fake_grid(divided, undivided, dead))}
+    assert claims["a_recovery"].holds is True
+    assert claims["b_falls_off"].holds is True
+    assert claims["c_dead_grow"].holds is True
+    assert claims["d_diagonal"].holds is True
+    # now the undivided grid is diagonal too: (d) fails; ratio 1 never recovers: (a) fails with a diagnosis
+    claims = {c.name: c for c in toy_claims(_fake_grid(divided, divided, dead))}
+    assert claims["d_diagonal"].holds is False
+    low = [[0.5, 0.6, 0.3, 0.3], [0.5, 0.7, 0.4, 0.3], [0.4, 0.6, 0.97, 0.4], [0.4, 0.5, 0.6, 0.98]]
+    assert {c.name: c for c in toy_claims(_fake_grid(low, undivided, dead))}["a_recovery"].holds is False
+
+
+def test_cli_toy_writes_report(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import auditlens.cli.replicate  # noqa: F401  (registers the verb)
+    from auditlens.cli import app
+
+    out = tmp_path / "toy"
+    args = ["replicate", "toy", "--out", str(out), "--quick", "--ratios", "1,2", "--coefficients", "1"]
+    result = CliRunner().invoke(app, [*args, "--steps", "20", "--n-features", "16", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert "estimate:" in result.output and "report" in result.output
+    data = json.loads((out / "toy_grid.json").read_text())
+    assert data["ratios"] == [1.0, 2.0] and data["config"]["data"]["n_features"] == 16
+    assert (out / "index.html").exists()
+    bad = CliRunner().invoke(app, ["replicate", "toy", "--out", str(tmp_path / "b"), "--ratios", "0"])
+    assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
