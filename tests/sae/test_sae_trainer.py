@@ -218,3 +218,70 @@ def test_trainer_config_from_dict_rejects_unknown_keys() -> None:
     with pytest.raises(ConfigError) as e:
         TrainerConfig.from_dict({"total_steps": 3, "learning_rate": 1e-3})
     assert "learning_rate" in str(e.value) and "lr" in (e.value.hint or "")
+
+
+_DP_SCRIPT = """
+import sys
+import torch
+import torch.distributed as dist
+from safetensors.torch import save_file
+from auditlens.sae import ReluL1TiedConfig, TopKConfig, Trainer, TrainerConfig
+
+dist.init_process_group("gloo")
+rank, world = dist.get_rank(), dist.get_world_size()
+torch.set_num_threads(1)
+g = torch.Generator().manual_seed(0)
+data = [torch.randn(64, 8, generator=g) * 2 + 1 for _ in range(6)]
+cfgs = [TopKConfig(d_in=8, d_sae=24, k=3), ReluL1TiedConfig(d_in=8, d_sae=24, coefficient=1e-2)]
+tc = TrainerConfig(total_steps=6, lr=1e-2, progress=False, b_dec_init="mean")
+t = Trainer(cfgs, tc)
+t.train([b[rank::world] for b in data])
+if rank == 0:
+    save_file({f"{i}.{k}": v for i, m in enumerate(t.modules) for k, v in m.state_dict().items()}, sys.argv[1])
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+def test_two_process_data_parallel_matches_one_process(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    script = tmp_path / "dp.py"
+    script.write_text(_DP_SCRIPT)
+    out = tmp_path / "dp.safetensors"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(script),
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, err = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its two workers
+        proc.communicate()
+        pytest.fail("two-process training timed out")
+    assert proc.returncode == 0, err[-3000:]
+    dp = load_file(str(out))
+
+    g = torch.Generator().manual_seed(0)
+    data = [torch.randn(64, 8, generator=g) * 2 + 1 for _ in range(6)]
+    cfgs = [TopKConfig(d_in=8, d_sae=24, k=3), ReluL1TiedConfig(d_in=8, d_sae=24, coefficient=1e-2)]
+    t = Trainer(cfgs, TrainerConfig(total_steps=6, lr=1e-2, progress=False, b_dec_init="mean"))  # type: ignore[arg-type]
+    t.train(data)
+    assert t.tokens == 6 * 64
+    for i, m in enumerate(t.modules):
+        for k, v in m.state_dict().items():
+            # shard gradients are averaged and FVU uses the global batch variance: equal up to float rounding
+            torch.testing.assert_close(dp[f"{i}.{k}"], v, atol=1e-5, rtol=1e-5, msg=f"{i}.{k}")

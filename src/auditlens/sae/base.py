@@ -102,6 +102,9 @@ class Dictionary(nn.Module):
                 for i, c in enumerate(configs)
             ]
         self.register_buffer("act_scale", torch.tensor(float(cfg.act_scale)), persistent=True)
+        #: Per-element variance of the *global* batch in normalised units, set by a data-parallel trainer around
+        #: each forward so FVU-style losses use the global denominator; None = the local batch's own.
+        self.variance_override: Tensor | None = None
         #: The trainer keeps ``W_dec_NFD`` rows at unit norm (projection + parallel-gradient removal).
         self.constrain_decoder_norm = True
         self._init_params(list(generators))
@@ -134,6 +137,10 @@ class Dictionary(nn.Module):
         raise NotImplementedError
 
     # --- shared helpers ---------------------------------------------------------------------------
+    def fvu(self, xn: Tensor, recon: Tensor) -> Tensor:
+        """:func:`batch_fvu` honouring :attr:`variance_override`."""
+        return batch_fvu(xn, recon, self.variance_override)
+
     def reconstruct(self, x: Tensor) -> Tensor:
         """(batch, d_in) -> (n, batch, d_in) reconstruction in raw units (inference, no grad bookkeeping)."""
         return self.decode(self.encode(x))
@@ -193,9 +200,11 @@ class Dictionary(nn.Module):
         raise NotImplementedError
 
 
-def batch_fvu(x: Tensor, x_hat: Tensor) -> Tensor:
-    """Per-member FVU (seed §5.4): mean((x - x̂)²) / mean((x - mean_batch x)²). x (B,D), x_hat (n,B,D) -> (n,)."""
-    total = (x - x.mean(0, keepdim=True)).pow(2).mean()
+def batch_fvu(x: Tensor, x_hat: Tensor, variance: Tensor | None = None) -> Tensor:
+    """Per-member FVU (seed §5.4): mean((x - x̂)²) / mean((x - mean_batch x)²). x (B,D), x_hat (n,B,D) -> (n,).
+
+    ``variance`` replaces the denominator (data parallel: the variance of the global batch)."""
+    total = (x - x.mean(0, keepdim=True)).pow(2).mean() if variance is None else variance
     return (x_hat - x).pow(2).mean(dim=(1, 2)) / total.clamp_min(1e-12)
 
 
@@ -235,7 +244,13 @@ def auxk_select(pre_NBF: Tensor, dead_mask_NF: Tensor | None, k_aux: int) -> tup
     return idx, scale
 
 
-def auxk_loss(e_hat_NBD: Tensor, residual_NBD: Tensor, x_norm: Tensor, scale_N: Tensor) -> Tensor:
-    """Per-member AuxK loss ``scale * ||ê - e||² / ||x - mean x||²`` (residual ``e`` is detached)."""
-    total = (x_norm - x_norm.mean(0, keepdim=True)).pow(2).sum().clamp_min(1e-12)
+def auxk_loss(
+    e_hat_NBD: Tensor, residual_NBD: Tensor, x_norm: Tensor, scale_N: Tensor, variance: Tensor | None = None
+) -> Tensor:
+    """Per-member AuxK loss ``scale * ||ê - e||² / ||x - mean x||²`` (residual ``e`` is detached).
+    ``variance`` (per element) replaces the batch's own, as in :func:`batch_fvu`."""
+    if variance is None:
+        total = (x_norm - x_norm.mean(0, keepdim=True)).pow(2).sum().clamp_min(1e-12)
+    else:
+        total = (variance * x_norm.numel()).clamp_min(1e-12)
     return scale_N * (e_hat_NBD - residual_NBD.detach()).pow(2).sum(dim=(1, 2)) / total

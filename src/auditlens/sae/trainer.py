@@ -8,6 +8,12 @@ scale and decoder-bias init from the data, dead-latent tracking over a token win
 dictionaries, resampling for L1 ones), atomic checkpoints with exact resume, NaN/inf guard.
 
 The data is any ``Iterable[torch.Tensor]`` of (batch, d_in) float activations, read from its beginning.
+
+Data parallel: under ``torchrun`` (``torch.distributed`` initialised, gloo on CPU or NCCL on GPU) each process
+passes its own equal-sized shard of every global batch; gradients are averaged, FVU-style losses use the global
+batch's variance, fired-latent masks and the data statistics are combined, resampling follows rank 0, and only
+rank 0 writes checkpoints and results. Dictionaries whose selection couples the whole batch (BatchTopK,
+Matryoshka) select per shard, so they match a single process only approximately.
 """
 
 from __future__ import annotations
@@ -140,6 +146,13 @@ class _Group:
         self.resample_err: Tensor | None = None
 
 
+def _world() -> tuple[int, int]:
+    """(rank, world size) of the initialised torch.distributed group, else (0, 1)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
 @torch.no_grad()
 def clip_member_grads(module: Dictionary, max_norm: float) -> None:
     """Clip the gradient norm of each stacked member separately (members stay independent)."""
@@ -193,6 +206,8 @@ class Trainer:
         self.d_in = cfgs[0].d_in
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.device = torch.device(config.device)
+        #: data parallel: each process passes its own shard of every global batch; gradients are averaged
+        self.rank, self.world = _world()
         self.step = 0
         self.tokens = 0
         self.stats_done = False
@@ -264,9 +279,16 @@ class Trainer:
         stats = estimate_data_stats(
             head, n_batches=len(head), bias_init=c.b_dec_init, normalize=c.normalize_activations
         )
+        scale, center = stats.act_scale, stats.center
+        if self.world > 1:  # average the per-shard estimates (exact for the mean, close for the median)
+            buf = torch.cat([torch.tensor([scale**2]), center * scale]).to(self.device)
+            torch.distributed.all_reduce(buf)
+            buf = (buf / self.world).cpu()
+            scale = math.sqrt(float(buf[0]))
+            center = buf[1:] / scale
         for g in self.groups:
-            g.module.set_act_scale(stats.act_scale)
-            g.module.init_decoder_bias(stats.center.to(self.device))
+            g.module.set_act_scale(scale)
+            g.module.init_decoder_bias(center.to(self.device))
         for g in self.groups:
             for j, i in enumerate(g.indices):
                 self.configs[i] = g.module.configs[j]
@@ -298,7 +320,13 @@ class Trainer:
                 break
         t0 = time.perf_counter()
         rows = 0
-        bar = tqdm(total=c.total_steps, initial=self.step, disable=not c.progress, desc="train", unit="step")
+        bar = tqdm(
+            total=c.total_steps,
+            initial=self.step,
+            disable=not c.progress or self.rank != 0,
+            desc="train",
+            unit="step",
+        )
         for m in self.modules:
             m.train()
         try:
@@ -311,7 +339,7 @@ class Trainer:
                     rec = self._log()
                     fvus = [m["fvu"] for m in rec["members"].values()]
                     bar.set_postfix(fvu=f"{min(fvus):.3f}", l0=f"{rec['mean_l0']:.1f}")
-                if c.checkpoint_every and self.step % c.checkpoint_every == 0:
+                if c.checkpoint_every and self.step % c.checkpoint_every == 0 and self.rank == 0:
                     self.save_checkpoint()
         finally:
             bar.close()
@@ -325,7 +353,7 @@ class Trainer:
             members=self.member_metrics(),
             history=self.history,
         )
-        if self.out_dir is not None:
+        if self.out_dir is not None and self.rank == 0:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             tmp = self.out_dir / f".{RESULT_JSON}.tmp"
             tmp.write_text(result.model_dump_json(indent=1))
@@ -346,10 +374,18 @@ class Trainer:
         s_scale = self.sparsity_scale(step)
         self.optimizer.zero_grad(set_to_none=True)
         fired_list = []
+        variance = self._global_variance(x) if self.world > 1 else None
         for g in self.groups:
             dead = (g.tokens_since_fired >= c.dead_window_tokens).to(self.device)
-            out = g.module(x, dead_mask=dead, sparsity_scale=s_scale)
-            if not bool(torch.isfinite(out.loss)):
+            g.module.variance_override = None if variance is None else variance / g.module.act_scale**2
+            try:
+                out = g.module(x, dead_mask=dead, sparsity_scale=s_scale)
+            finally:
+                g.module.variance_override = None
+            finite = torch.isfinite(out.loss).to(torch.uint8)
+            if self.world > 1:  # all processes stop together
+                torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
+            if not bool(finite):
                 bad = [
                     g.module.configs[j].name
                     for j in range(g.module.n)
@@ -369,6 +405,12 @@ class Trainer:
                 and (step + 1) % c.resample_every_steps == 0
             ):
                 g.resample_err = ((out.reconstruction.detach() - x) / g.module.act_scale).pow(2).sum(-1)
+        if self.world > 1:
+            self._sync_grads()
+            for i, fired in enumerate(fired_list):
+                f = fired.to(torch.uint8)
+                torch.distributed.all_reduce(f, op=torch.distributed.ReduceOp.MAX)
+                fired_list[i] = f.bool()
         for g in self.groups:
             if g.module.constrain_decoder_norm:
                 g.module.remove_parallel_decoder_grad()
@@ -378,14 +420,37 @@ class Trainer:
         for g, fired in zip(self.groups, fired_list, strict=True):
             if g.module.constrain_decoder_norm:
                 g.module.normalize_decoder()
-            g.tokens_since_fired += B
+            g.tokens_since_fired += B * self.world
             g.tokens_since_fired[fired.cpu()] = 0
             if g.resample_err is not None:
                 self._resample(g, x, g.resample_err)
                 g.resample_err = None
         self.step += 1
-        self.tokens += B
+        self.tokens += B * self.world
         return B
+
+    @torch.no_grad()
+    def _global_variance(self, x: Tensor) -> Tensor:
+        """Per-element variance (raw units) of the global batch = the union of every process's shard."""
+        stats = torch.cat([x.sum(0), x.pow(2).sum().reshape(1), x.new_tensor([x.shape[0]])]).double()
+        torch.distributed.all_reduce(stats)
+        n = stats[-1]
+        mean = stats[:-2] / n
+        return ((stats[-2] / n - mean.pow(2).sum()) / x.shape[1]).to(x.dtype)
+
+    @torch.no_grad()
+    def _sync_grads(self) -> None:
+        """Average gradients over data-parallel processes (one flat all-reduce)."""
+        grads = [p.grad for g in self.groups for p in g.module.parameters() if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([t.reshape(-1) for t in grads])
+        torch.distributed.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for t in grads:
+            t.copy_(flat[offset : offset + t.numel()].view_as(t))
+            offset += t.numel()
 
     @torch.no_grad()
     def _resample(self, g: _Group, x: Tensor, sq_err: Tensor) -> None:
@@ -394,6 +459,9 @@ class Trainer:
             return
         dead_dev = dead.to(self.device)
         g.module.resample(dead_dev, g.module.normalise(x), sq_err, self.generator)
+        if self.world > 1:  # every process resampled from its own shard: keep rank 0's choice
+            for p in g.module.parameters():
+                torch.distributed.broadcast(p.data, src=0)
         for name in g.module.latent_params:
             p = getattr(g.module, name)
             st = self.optimizer.state.get(p, {})

@@ -15,7 +15,7 @@ from pydantic import Field
 from torch import Tensor
 
 from auditlens.sae.architectures._encdec import EncDecConfig, EncDecDictionary
-from auditlens.sae.base import DictionaryOutput, auxk_loss, auxk_select, batch_fvu, standard_aux
+from auditlens.sae.base import DictionaryOutput, auxk_loss, auxk_select, standard_aux
 from auditlens.sae.errors import ConfigError
 from auditlens.sae.registry import register
 
@@ -76,7 +76,7 @@ class BatchTopK(EncDecDictionary):
     def train_losses(self, xn: Tensor, codes: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """Reconstruction (normalised units) and the reconstruction loss terms (overridden by Matryoshka)."""
         recon = self.reconstruct_from_codes(codes)
-        fvu = batch_fvu(xn, recon)
+        fvu = self.fvu(xn, recon)
         return recon, {"reconstruction": fvu}
 
     def forward(
@@ -97,7 +97,7 @@ class BatchTopK(EncDecDictionary):
             valid = dead_mask.gather(1, aux_idx.reshape(self.n, -1)).view_as(aux_idx)
             aux_vals = pre.gather(-1, aux_idx) * valid
             e_hat = torch.zeros_like(pre).scatter(-1, aux_idx, aux_vals).bmm(self.W_dec_NFD)
-            aux_l = auxk_loss(e_hat, xn - recon, xn, scale)
+            aux_l = auxk_loss(e_hat, xn - recon, xn, scale, self.variance_override)
             losses["auxk"] = aux_l
             total = total + cfg.aux_coefficient * aux_l
         losses["total"] = total

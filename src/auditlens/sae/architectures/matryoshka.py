@@ -13,7 +13,6 @@ from pydantic import Field
 from torch import Tensor
 
 from auditlens.sae.architectures.batchtopk import BatchTopK, BatchTopKConfig
-from auditlens.sae.base import batch_fvu
 from auditlens.sae.errors import ConfigError
 from auditlens.sae.registry import register
 
@@ -64,6 +63,6 @@ class Matryoshka(BatchTopK):
         for size, w in zip(sizes, weights, strict=True):
             end = start + size
             partial = partial + torch.bmm(codes[..., start:end], self.W_dec_NFD[:, start:end])
-            loss = loss + w * batch_fvu(xn, partial)
+            loss = loss + w * self.fvu(xn, partial)
             start = end
         return partial, {"reconstruction": loss}

@@ -16,7 +16,7 @@ from pydantic import Field
 from torch import Tensor
 
 from auditlens.sae.architectures._encdec import EncDecConfig, EncDecDictionary
-from auditlens.sae.base import DictionaryOutput, auxk_loss, auxk_select, batch_fvu, standard_aux
+from auditlens.sae.base import DictionaryOutput, auxk_loss, auxk_select, standard_aux
 from auditlens.sae.errors import ConfigError
 from auditlens.sae.kernels import dense_decode, selected_preacts, sparse_decode, sparse_encode_values
 from auditlens.sae.registry import register
@@ -77,7 +77,7 @@ class TopK(EncDecDictionary):
         vals = torch.relu(vals)
         top_vals = vals[..., :k]
         recon = decode(top_vals, top_idx, self.W_dec_NFD) + self.b_dec_ND[:, None, :]
-        fvu = batch_fvu(xn, recon)
+        fvu = self.fvu(xn, recon)
         losses = {"reconstruction": fvu}
         total = fvu
         if aux_sel is not None and cfg.aux_coefficient > 0:
@@ -86,7 +86,7 @@ class TopK(EncDecDictionary):
             valid = dead_mask.gather(1, aux_idx.reshape(self.n, -1)).view_as(aux_idx)
             aux_vals = vals[..., k:] * valid
             e_hat = decode(aux_vals, aux_idx, self.W_dec_NFD)
-            aux_l = auxk_loss(e_hat, xn - recon, xn, scale)
+            aux_l = auxk_loss(e_hat, xn - recon, xn, scale, self.variance_override)
             losses["auxk"] = aux_l
             total = total + cfg.aux_coefficient * aux_l
         losses["total"] = total
