@@ -57,25 +57,37 @@ def _finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
-def _examples(
-    slots: ExampleSlots, row: int, stratum: int, limit: int, mx: float, used: set[int]
-) -> list[list]:
-    """Examples as ``[context, start, max_position, max_activation, token_ids, quantised_acts]``."""
-    ctx = slots.ctx[row, stratum, :limit].numpy()
-    keep = np.nonzero(ctx >= 0)[0]
-    if not len(keep):
-        return []
-    toks = slots.tokens[row, stratum, keep].numpy()
-    acts = slots.acts[row, stratum, keep].numpy()
-    scale = 1000.0 / mx if mx > 0 else 0.0
-    q = np.clip(np.rint(acts * scale), -1000, 1000).astype(np.int64)
-    used.update(np.unique(toks).tolist())
-    start = slots.start[row, stratum, keep].tolist()
-    pos = slots.pos[row, stratum, keep].tolist()
-    val = slots.value[row, stratum, keep].tolist()
-    return [
-        [int(ctx[k]), start[j], pos[j], val[j], toks[j].tolist(), q[j].tolist()] for j, k in enumerate(keep)
-    ]
+class _Packed:
+    """One kind of examples as numpy arrays, activations quantised to [-1000, 1000] of each feature's max."""
+
+    def __init__(self, slots: ExampleSlots, max_act: np.ndarray, limit: int) -> None:
+        self.ctx = slots.ctx[:, :, :limit].numpy()
+        self.start = slots.start[:, :, :limit].numpy()
+        self.pos = slots.pos[:, :, :limit].numpy()
+        self.value = slots.value[:, :, :limit].numpy()
+        self.tokens = slots.tokens[:, :, :limit].numpy()
+        scale = np.where(max_act > 0, 1000.0 / np.maximum(max_act, 1e-30), 0.0)[:, None, None, None]
+        acts = slots.acts[:, :, :limit].numpy()
+        self.q = np.clip(np.rint(acts * scale), -1000, 1000).astype(np.int32)
+
+    def used_tokens(self, rows: np.ndarray) -> np.ndarray:
+        valid = self.ctx[rows] >= 0
+        return np.unique(self.tokens[rows][valid])
+
+    def examples(self, row: int, stratum: int) -> list[list]:
+        """``[context, start, max_position, max_activation, token_ids, quantised_acts]`` per kept example."""
+        keep = np.nonzero(self.ctx[row, stratum] >= 0)[0]
+        return [
+            [
+                int(self.ctx[row, stratum, j]),
+                int(self.start[row, stratum, j]),
+                int(self.pos[row, stratum, j]),
+                float(self.value[row, stratum, j]),
+                self.tokens[row, stratum, j].tolist(),
+                self.q[row, stratum, j].tolist(),
+            ]
+            for j in keep
+        ]
 
 
 def write_dashboard(
@@ -127,13 +139,18 @@ def write_dashboard(
         },
     }
     (data_dir / "index.js").write_text(f"window.AUDITLENS={{chunks:{{}},data:{_js(index)}}};\n")
+    max_act = examples.max_activation.numpy()
+    top = _Packed(examples.top, max_act, cfg.top)
+    quant = _Packed(examples.quantile, max_act, cfg.per_quantile)
+    rand = _Packed(examples.random, max_act, cfg.random)
+    n_bins = examples.quantile.ctx.shape[1]
     for c, a in enumerate(range(0, n, cfg.chunk_size)):
         chunk: dict[str, object] = {}
-        used: set[int] = set()
-        for f, row in zip(feats[a : a + cfg.chunk_size], rows[a : a + cfg.chunk_size], strict=True):
+        chunk_rows = np.asarray(rows[a : a + cfg.chunk_size])
+        used = np.unique(np.concatenate([p.used_tokens(chunk_rows) for p in (top, quant, rand)]))
+        for f, row in zip(feats[a : a + cfg.chunk_size], chunk_rows.tolist(), strict=True):
             mx = f.max_activation
             e = explanations.get(f.feature)
-            q = examples.quantile
             chunk[str(f.feature)] = {
                 "fires": f.fires,
                 "rate": f.firing_rate,
@@ -144,16 +161,12 @@ def write_dashboard(
                 "top_tokens": [[t.token, t.count] for t in f.top_tokens],
                 "promoted": None if f.promoted is None else [[t.token, t.value] for t in f.promoted],
                 "suppressed": None if f.suppressed is None else [[t.token, t.value] for t in f.suppressed],
-                "top": _examples(examples.top, row, 0, cfg.top, mx, used),
+                "top": top.examples(row, 0),
                 "quantiles": [
-                    {
-                        "low": mx * b / q.ctx.shape[1],
-                        "high": mx * (b + 1) / q.ctx.shape[1],
-                        "ex": _examples(q, row, b, cfg.per_quantile, mx, used),
-                    }
-                    for b in range(q.ctx.shape[1])
+                    {"low": mx * b / n_bins, "high": mx * (b + 1) / n_bins, "ex": quant.examples(row, b)}
+                    for b in range(n_bins)
                 ],
-                "random": _examples(examples.random, row, 0, cfg.random, mx, used),
+                "random": rand.examples(row, 0),
                 "interp": None
                 if e is None
                 else {
@@ -163,7 +176,7 @@ def write_dashboard(
                     "explainer": e.explainer,
                 },
             }
-        chunk["vocab"] = {str(t): text(t) for t in sorted(used)}
+        chunk["vocab"] = {str(t): text(t) for t in used.tolist()}
         (data_dir / f"chunk_{c:04d}.js").write_text(f"window.AUDITLENS.chunks[{c}]={_js(chunk)};\n")
     title = html.escape(cfg.title or f"auditlens · {stats.source}")
     page = (

@@ -80,8 +80,9 @@ def interpret_features(
     t1 = time.perf_counter()
     table = build_examples(result, store)
     text = TokenText(getattr(model, "tokenizer", None))
-    for t in torch.unique(torch.cat([s.tokens.flatten() for s in (table.top, table.quantile, table.random)])):
-        text(int(t))
+    counts = sum(torch.bincount(s.tokens.flatten().long()) for s in (table.top, table.quantile, table.random))
+    for t in torch.nonzero(counts).flatten().tolist():  # decode every id the examples hold, once
+        text(t)
     directions = unembed = norm_w = None
     if model is not None and source.d_in == int(model.unembed().shape[1]):
         directions, unembed, norm_w = source.directions(), model.unembed(), final_norm_weight(model)

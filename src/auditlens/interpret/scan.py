@@ -65,9 +65,12 @@ class ScanConfig(BaseModel):
         default=None, description="Hook point (needed when the store holds several)."
     )
     max_contexts: int | None = Field(default=None, ge=1, description="Read at most this many contexts.")
-    feature_chunk: int = Field(default=4096, ge=1, description="Features processed together per batch.")
+    feature_chunk: int = Field(default=16384, ge=1, description="Features processed together per batch.")
     batch_elements: int = Field(
-        default=1 << 25, ge=1, description="Rows per batch × n_features bound (memory of one encoded batch)."
+        default=1 << 26,
+        ge=1,
+        description="Bound on rows per batch × n_features (one encoded batch is 4 bytes × this); larger batches "
+        "mean fewer reservoir merges.",
     )
     progress: bool = Field(default=False, description="Show a progress bar.")
 
@@ -104,7 +107,7 @@ class Reservoir:
     def _fields(self) -> tuple[str, ...]:
         return ("key", "value", "ctx", "pos", "acts")
 
-    def merge(self, rows: slice, cand: _Candidates) -> None:
+    def merge(self, rows: Tensor, cand: _Candidates) -> None:
         """Keep, per feature and stratum, the ``R`` largest keys among the kept slots and ``cand``.
 
         Only (feature, stratum) pairs where some candidate beats the smallest kept key are touched, so the cost
@@ -115,7 +118,7 @@ class Reservoir:
         fi, si = torch.nonzero(need, as_tuple=True)
         if not len(fi):
             return
-        gi = fi + rows.start
+        gi = rows[fi]
         new = {
             "key": cand.key[fi, si],
             "value": cand.value[fi, si],
@@ -155,6 +158,8 @@ class _Candidates:
     pos: Tensor
     acts: Tensor
     """(n, T, Fc) the batch's feature activations (windows are cut from it on demand)."""
+    cols: Tensor
+    """(Fs,) column of ``acts`` of each candidate row."""
     c0: int
     window: int
     width: int
@@ -165,7 +170,7 @@ class _Candidates:
         start = (pos - self.window).clamp(min=0).clamp(max=self.acts.shape[1] - self.width)
         tpos = start[..., None] + torch.arange(self.width)
         local = (self.ctx[fi, si] - self.c0)[..., None]
-        return self.acts[local, tpos, fi[:, None, None]]
+        return self.acts[local, tpos, self.cols[fi][:, None, None]]
 
 
 @dataclass
@@ -204,8 +209,9 @@ class ScanResult:
 
 
 def hash_keys(seed: int, salt: int, feature_ids: Tensor, contexts: Tensor) -> Tensor:
-    """Deterministic pseudo-random keys in [0, 1): ``(F, 1)`` feature ids × ``(1, n)`` contexts -> ``(F, n)``."""
-    x = (feature_ids * 0x27D4EB2F + contexts * 0x165667B1 + (seed * 0x9E3779B1 + salt * 0x85EBCA77)) & _M31
+    """Deterministic pseudo-random keys in [0, 1) for (feature id, context index) pairs (broadcastable tensors)."""
+    offset = (seed * 0x9E3779B1 + salt * 0x85EBCA77) & _M31
+    x = ((feature_ids & _M31) * 0x27D4EB2F + (contexts & _M31) * 0x165667B1 + offset) & _M31
     for mult in (0x2C1B3C6D, 0x297A2D39, 0x6B5F13E5):
         x = x ^ (x >> 15)
         x = (x * mult) & _M31
@@ -234,8 +240,11 @@ class _Scanner:
         for a in range(0, acts.shape[2], step):
             self._update_chunk(acts[:, :, a : a + step], c0, slice(a, min(a + step, acts.shape[2])))
 
-    def _candidates(self, a: Tensor, key: Tensor, cmax: Tensor, cpos: Tensor, k: int, c0: int) -> _Candidates:
-        """Top-``k`` contexts by ``key`` (Fc, S, n); windows are gathered later, only for those that enter."""
+    def _candidates(
+        self, a: Tensor, cols: Tensor, key: Tensor, cmax: Tensor, cpos: Tensor, k: int, c0: int
+    ) -> _Candidates:
+        """Top-``k`` contexts by ``key`` (Fs, S, n) for the chunk columns ``cols``; windows are gathered later,
+        only for the candidates that enter a reservoir."""
         k = min(k, key.shape[-1])
         idx = key.topk(k, dim=-1).indices  # (Fc, S, k)
         fc, s = key.shape[:2]
@@ -245,6 +254,7 @@ class _Scanner:
             ctx=idx + c0,
             pos=cpos.expand(fc, s, -1).gather(2, idx),
             acts=a,
+            cols=cols,
             c0=c0,
             window=self.cfg.window,
             width=self.W,
@@ -253,10 +263,12 @@ class _Scanner:
     def _update_chunk(self, a: Tensor, c0: int, rows: slice) -> None:
         n, t, fc = a.shape
         flat = a.reshape(n * t, fc)
-        fired_tok = flat > 0
-        self.fires[rows] += fired_tok.sum(0)
-        self.act_sum[rows] += flat.clamp_min(0).sum(0, dtype=torch.float64)
-        m = flat.amax(0).clamp_min(0)
+        # Everything below works on the firing entries only (cheap for sparse codes, fine for dense ones).
+        r_idx, f_idx = torch.nonzero(flat > 0, as_tuple=True)
+        vals = flat[r_idx, f_idx]
+        self.fires[rows] += torch.bincount(f_idx, minlength=fc)
+        self.act_sum[rows] += torch.bincount(f_idx, weights=vals.double(), minlength=fc)
+        m = torch.zeros(fc).scatter_reduce(0, f_idx, vals, "amax")
         self.act_max[rows] = torch.maximum(self.act_max[rows], m)
         # Range exponents: merge bins/strata of features whose maximum outgrew 2^exp.
         old = self.exp[rows]
@@ -268,31 +280,42 @@ class _Scanner:
             self._collapse_hist(index, int(s))
             self.strata.collapse(index, int(s))
         self.exp[rows] = new
+        if not len(vals):
+            return
         scale = torch.ldexp(torch.ones(fc), new.float().clamp(min=-126)).clamp_min(1e-30)
         # Histogram of firing tokens over [0, 2^exp).
-        if bool(fired_tok.any()):
-            r_idx, f_idx = torch.nonzero(fired_tok, as_tuple=True)
-            bins = (flat[r_idx, f_idx] / scale[f_idx] * HIST_LEVELS).long().clamp(0, HIST_LEVELS - 1)
-            counts = torch.bincount(f_idx * HIST_LEVELS + bins, minlength=fc * HIST_LEVELS)
-            self.hist[rows] += counts.view(fc, HIST_LEVELS)
-        # Per-context maxima -> example candidates.
-        cmax, cpos = a.max(dim=1)  # (n, Fc)
-        cmax, cpos = cmax.t()[:, None, :], cpos.t()[:, None, :]  # (Fc, 1, n)
+        bins = (vals / scale[f_idx] * HIST_LEVELS).long().clamp(0, HIST_LEVELS - 1)
+        counts = torch.bincount(f_idx * HIST_LEVELS + bins, minlength=fc * HIST_LEVELS)
+        self.hist[rows] += counts.view(fc, HIST_LEVELS)
+        # Per-context maxima (and the first position reaching it), features that fired in this batch only.
+        cols = torch.nonzero(m > 0).squeeze(1)
+        remap = torch.full((fc,), -1, dtype=torch.long)
+        remap[cols] = torch.arange(len(cols))
+        fs = len(cols)
+        key_fc = remap[f_idx] * n + torch.div(r_idx, t, rounding_mode="floor")
+        cmax = torch.zeros(fs * n).scatter_reduce(0, key_fc, vals, "amax")
+        at_max = vals == cmax[key_fc]
+        cpos = torch.full((fs * n,), t - 1, dtype=torch.long)
+        cpos = cpos.scatter_reduce(0, key_fc[at_max], r_idx[at_max] % t, "amin")
+        cmax, cpos = cmax.view(fs, 1, n), cpos.view(fs, 1, n)
         fired = cmax > 0
-        ctx_ids = torch.arange(c0, c0 + n)[None, :]
-        fid = self.fid[rows][:, None]
+        gids = cols + rows.start
         neg = torch.tensor(-math.inf, dtype=torch.float64)
         top_key = torch.where(fired, cmax.double(), neg)
-        self.top.merge(rows, self._candidates(a, top_key, cmax, cpos, self.cfg.top_k, c0))
+        self.top.merge(gids, self._candidates(a, cols, top_key, cmax, cpos, self.cfg.top_k, c0))
+        if self.cfg.random_k == 0 and self.cfg.per_quantile == 0:
+            return
+        fi, ci = torch.nonzero(fired[:, 0], as_tuple=True)
+        fid = self.fid[gids]
         if self.cfg.random_k > 0:
-            rkey = torch.where(fired, hash_keys(self.cfg.seed, 1, fid, ctx_ids)[:, None, :], neg)
-            self.random.merge(rows, self._candidates(a, rkey, cmax, cpos, self.cfg.random_k, c0))
+            rkey = torch.full((fs, 1, n), -math.inf, dtype=torch.float64)
+            rkey[fi, 0, ci] = hash_keys(self.cfg.seed, 1, fid[fi], ci + c0)
+            self.random.merge(gids, self._candidates(a, cols, rkey, cmax, cpos, self.cfg.random_k, c0))
         if self.cfg.per_quantile > 0:
-            level = (cmax / scale[:, None, None] * STRATA).long().clamp(0, STRATA - 1)
-            skey = hash_keys(self.cfg.seed, 2, fid, ctx_ids)[:, None, :]
-            strata = torch.arange(STRATA)[None, :, None]
-            skey = torch.where(fired & (level == strata), skey, neg)  # (Fc, STRATA, n)
-            self.strata.merge(rows, self._candidates(a, skey, cmax, cpos, self.cfg.per_quantile, c0))
+            level = (cmax[fi, 0, ci] / scale[cols[fi]] * STRATA).long().clamp(0, STRATA - 1)
+            skey = torch.full((fs, STRATA, n), -math.inf, dtype=torch.float64)
+            skey[fi, level, ci] = hash_keys(self.cfg.seed, 2, fid[fi], ci + c0)
+            self.strata.merge(gids, self._candidates(a, cols, skey, cmax, cpos, self.cfg.per_quantile, c0))
 
     def _collapse_hist(self, index: Tensor, shift: int) -> None:
         h = self.hist[index]

@@ -176,15 +176,18 @@ def density_histogram(rates: Tensor, lo: float = -7.0, hi: float = 0.0, bins: in
     return DensityHistogram(log10_edges=edges.tolist(), counts=counts.tolist(), dead=int((rates <= 0).sum()))
 
 
-def top_tokens(table: ExampleTable, row: int, text: TokenText, k: int = 10) -> list[TokenCount]:
-    """Most frequent tokens at the maximum of the feature's top contexts."""
+def peak_tokens(table: ExampleTable) -> Tensor:
+    """``(F, top_k)`` token id at the maximum of each top context (-1 for empty slots)."""
     top = table.top
-    ids = [
-        int(top.tokens[row, 0, j, int(top.pos[row, 0, j] - top.start[row, 0, j])])
-        for j in range(top.ctx.shape[2])
-        if int(top.ctx[row, 0, j]) >= 0
-    ]
-    return [TokenCount(token_id=t, token=text(t), count=c) for t, c in Counter(ids).most_common(k)]
+    offset = (top.pos - top.start).clamp(0, top.tokens.shape[-1] - 1)[..., None]
+    ids = top.tokens.long().gather(3, offset)[:, 0, :, 0]
+    return torch.where(top.ctx[:, 0] >= 0, ids, -1)
+
+
+def top_tokens(peaks: list[int], text: TokenText, k: int = 10) -> list[TokenCount]:
+    """Most frequent of the ``peaks`` token ids (-1 ignored), most frequent first."""
+    counts = Counter(t for t in peaks if t >= 0).most_common(k)
+    return [TokenCount.model_construct(token_id=t, token=text(t), count=c) for t, c in counts]
 
 
 def build_stats(
@@ -204,6 +207,7 @@ def build_stats(
     n_tok = max(scan.tokens, 1)
     rates = scan.fires.double() / n_tok
     effects = None
+    peaks = peak_tokens(examples).tolist()
     if directions is not None and unembed is not None:
         effects = [t.tolist() for t in logit_effects(directions, unembed, norm_weight, k=k_tokens)]
     features = []
@@ -214,20 +218,22 @@ def build_stats(
         promoted = suppressed = None
         if effects is not None:
             ti, tv, bi, bv = (e[i] for e in effects)
-            promoted = [TokenValue(token_id=t, token=text(t), value=v) for t, v in zip(ti, tv, strict=True)]
-            suppressed = [TokenValue(token_id=t, token=text(t), value=v) for t, v in zip(bi, bv, strict=True)]
+            tv_ = TokenValue.model_construct
+            promoted = [tv_(token_id=t, token=text(t), value=v) for t, v in zip(ti, tv, strict=True)]
+            suppressed = [tv_(token_id=t, token=text(t), value=v) for t, v in zip(bi, bv, strict=True)]
+        # Trusted values built here: construct without re-validation (16k features × dozens of tokens).
         features.append(
-            FeatureStats(
+            FeatureStats.model_construct(
                 feature=int(scan.feature_ids[i]),
                 fires=fires,
                 firing_rate=fires / n_tok,
                 mean_activation=s / n_tok,
                 mean_firing_activation=s / fires if fires else 0.0,
                 max_activation=mx,
-                histogram=ActivationHistogram(
+                histogram=ActivationHistogram.model_construct(
                     high=mx, counts=relative_histogram(scan.hist[i], int(scan.exp[i]), mx, histogram_bins)
                 ),
-                top_tokens=top_tokens(examples, i, text, k_tokens),
+                top_tokens=top_tokens(peaks[i], text, k_tokens),
                 promoted=promoted,
                 suppressed=suppressed,
             )
