@@ -129,7 +129,7 @@ def plot_architectures(result: Any, out_dir: str | Path) -> list[Path]:
     ax.set_xticks(x, [f"{n}\nL0={r.l0:.1f}" for n, r in zip(names, result.runs, strict=True)], fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8)
-    ax.set_title(f"ground-truth scores at matched L0 (target {result.config.target_l0:g})", fontsize=9)
+    ax.set_title(f"ground-truth scores at matched L0 (target {result.config.l0():g})", fontsize=9)
     return [_save(fig, Path(out_dir) / "architectures.png")]
 
 

@@ -321,7 +321,7 @@ def train_language_model(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        acc += float(loss)
+        acc += loss.item()
         n_acc += 1
         done = step + 1
         if done % record_every == 0 or done == cfg.steps:

@@ -1,0 +1,153 @@
+"""Tiny-transformer replication (train → checkpoint/resume → harvest → size sweep → claims) and the architectures
+comparison, on miniature settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from auditlens.activations import ActivationStore
+from auditlens.errors import ConfigError, DataError
+from auditlens.toy.architectures import ArchitecturesConfig, run_architectures
+from auditlens.toy.claims import transformer_claims
+from auditlens.toy.data import ToyDataConfig
+from auditlens.toy.report import build_report
+from auditlens.toy.tiny_transformer import TinyTransformerConfig, run_tiny_transformer, train_language_model
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    words = [
+        "the",
+        "cat",
+        "sat",
+        "on",
+        "a",
+        "mat",
+        "and",
+        "the",
+        "dog",
+        "ran",
+        "to",
+        "the",
+        "park",
+        "with",
+        "a",
+        "red",
+        "ball",
+        "while",
+        "a",
+        "bird",
+        "sang",
+    ]
+    for i in range(2):
+        (folder / f"doc{i}.txt").write_text(" ".join(words[(j * 7 + i) % len(words)] for j in range(3000)))
+    return folder
+
+
+def _cfg(**kw: object) -> TinyTransformerConfig:
+    base: dict[str, object] = dict(
+        n_layer=3,
+        d_model=16,
+        n_head=2,
+        d_mlp=32,
+        context_length=32,
+        batch_size=2,
+        steps=6,
+        checkpoint_every=3,
+        harvest_tokens=4096,
+        ratios=[1, 2, 4],
+        sae_steps=40,
+        sae_batch_size=64,
+        coefficient=0.1,
+    )
+    base.update(kw)
+    return TinyTransformerConfig(**base)  # type: ignore[arg-type]
+
+
+def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path) -> None:
+    out = tmp_path / "tiny"
+    res = run_tiny_transformer(_cfg(), out, source=str(corpus), log=lambda s: None)
+    assert res.lm.steps == 6 and len(res.lm.losses) == 6 and res.lm.resumed_from == 0
+    assert (out / "lm" / "model.safetensors").exists() and (out / "lm" / "optimizer.safetensors").exists()
+    store = ActivationStore.open(res.store)
+    assert res.hook_point == "blocks.2.mlp.post" and store.d_in(res.hook_point) == 32
+    assert store.n_rows >= 4096
+    s = res.sweep
+    assert s.sizes == [32, 64, 128] and len(s.pairs) == 2
+    assert [(p.d_sae, p.d_sae_larger) for p in s.pairs] == [(32, 64), (64, 128)]
+    for p in s.pairs:
+        assert 0 < p.mmcs <= 1 and 0 <= p.share_matched_above <= 1
+        assert sum(p.histogram.counts) == p.d_sae
+    assert s.n_mcs_values == 32 + 64
+    assert 1 <= s.median_participation_ratio <= 32
+    names = [c.name for c in transformer_claims(s)]
+    assert names == ["e_bimodal", "e_plateau", "f_not_neuron_sparse"]
+    page = build_report(out).read_text()
+    assert "tiny_loss.png" in page and "tiny_size_sweep.png" in page and "e_bimodal" in page
+    assert json.loads((out / "tiny_transformer.json").read_text())["sweep"]["sizes"] == [32, 64, 128]
+
+
+def test_language_model_resumes_from_checkpoint(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    real_step = torch.optim.AdamW.step
+    calls = {"n": 0}
+
+    def dying_step(self: torch.optim.AdamW, *args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", dying_step)
+    with pytest.raises(KeyboardInterrupt):
+        train_language_model(_cfg(), tmp_path / "a", source=str(corpus), log=lambda s: None)
+    monkeypatch.setattr(torch.optim.AdamW, "step", real_step)
+    logs: list[str] = []
+    _, resumed = train_language_model(_cfg(), tmp_path / "a", source=str(corpus), log=logs.append)
+    assert resumed.resumed_from == 3 and resumed.loss_steps == list(range(1, 7))
+    assert any("resuming from step 3" in line for line in logs)
+    # an uninterrupted run gives the same losses (weights, AdamW state, data position and RNG restored)
+    _, straight = train_language_model(_cfg(), tmp_path / "b", source=str(corpus), log=lambda s: None)
+    assert resumed.losses == pytest.approx(straight.losses, rel=1e-5)
+
+
+def test_tiny_transformer_bad_input(tmp_path: Path, corpus: Path) -> None:
+    with pytest.raises(DataError, match="fewer than"):
+        run_tiny_transformer(_cfg(harvest_tokens=10**8), tmp_path, source=str(corpus), log=lambda s: None)
+    with pytest.raises(ConfigError):
+        _cfg(ratios=[0, 2])
+    with pytest.raises(ConfigError):
+        _cfg(layer=3)
+    with pytest.raises(ConfigError):
+        _cfg(coefficient=-1.0)
+
+
+def test_architectures_at_matched_l0(tmp_path: Path) -> None:
+    cfg = ArchitecturesConfig(
+        data=ToyDataConfig(d_model=16, n_features=16, mean_active=2),
+        architectures=["topk", "batchtopk", "relu_l1"],
+        steps=60,
+        search_steps=30,
+        batch_size=64,
+        eval_samples=256,
+    )
+    res = run_architectures(cfg, tmp_path, log=lambda s: None)
+    assert [r.name for r in res.runs] == ["topk", "batchtopk", "relu_l1"]
+    topk = res.runs[0]
+    assert topk.setting == "k=2" and topk.l0 <= 2.0 + 1e-6
+    for r in res.runs:
+        assert 0 < r.scores.mmcs_with_truth <= 1 and r.scores.mcc is not None
+        assert 0 <= r.scores.recovery.f1 <= 1
+    assert res.runs[2].setting.startswith("coefficient=")
+    assert (tmp_path / "architectures.json").exists()
+    assert "architectures.png" in build_report(tmp_path).read_text()
+    with pytest.raises(ConfigError):
+        ArchitecturesConfig(ratio=0)
