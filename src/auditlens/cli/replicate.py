@@ -50,6 +50,8 @@ def toy(
     n_features: int | None = typer.Option(None, help="Override the number of ground-truth features."),
     memory_gib: float | None = typer.Option(None, help="Training memory budget per chunk (GiB)."),
     threads: int | None = typer.Option(None, help="torch threads."),
+    device: str = typer.Option("cpu", help="torch device for training, e.g. cuda."),
+    estimate_only: bool = typer.Option(False, help="Print the time estimate and stop."),
 ) -> None:
     """The seed's toy grid (17 coefficients × 8 ratios × 2 L1 conventions, 8,000 steps): heatmaps, JSON, claims."""
     from auditlens.toy.data import ToyDataConfig
@@ -70,10 +72,19 @@ def toy(
         update["memory_budget_gib"] = memory_gib
     if threads is not None:
         update["num_threads"] = threads
+    update["device"] = device
     data = base.data.model_dump()
     if n_features is not None:
         data["n_features"] = n_features
     cfg = ToyGridConfig(**{**base.model_dump(), "data": ToyDataConfig(**data), **update})
+    if estimate_only:
+        from auditlens.toy.replicate_toy import estimate_toy_grid
+
+        est = estimate_toy_grid(cfg, out if out.exists() else None)
+        for group, sec in est.seconds_per_step.items():
+            typer.echo(f"{group:18s} {sec * 1000:8.1f} ms/step")
+        typer.echo(f"estimate: {est.remaining_cells} cells, {est.estimated_seconds / 3600:.2f} h of training")
+        return
     result = run_toy_grid(cfg, out, log=typer.echo)
     page = build_report(out, "auditlens: toy-model replication")
     for conv in result.config.conventions:

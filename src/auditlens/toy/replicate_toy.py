@@ -92,6 +92,9 @@ class ToyGridConfig(ToyConfigModel):
         6.0, description="Approximate training memory per chunk; groups are packed into chunks under it."
     )
     num_threads: int | None = Field(None, description="torch threads while training (None: keep).")
+    device: str = Field(
+        "cpu", description="torch device for training (data is drawn on the CPU, then moved)."
+    )
     seed: int = Field(0, description="Dictionary init seed.")
 
     @model_validator(mode="after")
@@ -155,7 +158,9 @@ class ToyGridConfig(ToyConfigModel):
         return [(c, r, a) for c in self.conventions for r in sorted(self.ratios) for a in self.coefficients]
 
     def fingerprint(self) -> str:
-        keep = self.model_dump(mode="json", exclude={"checkpoint_every", "memory_budget_gib", "num_threads"})
+        keep = self.model_dump(
+            mode="json", exclude={"checkpoint_every", "memory_budget_gib", "num_threads", "device"}
+        )
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -238,7 +243,8 @@ def _trainer_config(cfg: ToyGridConfig, steps: int, checkpoint: bool) -> Trainer
         log_every=max(1, min(100, steps)),
         progress=False,
         num_threads=cfg.num_threads,
-        fused_adam=False,
+        device=cfg.device,
+        fused_adam=cfg.device != "cpu",
     )
 
 
@@ -282,7 +288,7 @@ class _Run:
         self.out = out
         self.cells_dir = out / "cells"
         self.log = log
-        self.dataset = ToyDataset(cfg.data)
+        self.dataset = ToyDataset(cfg.data, device=cfg.device)
 
     def prepare(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -324,9 +330,10 @@ class _Run:
         truth = self.dataset.features
         for group in trainer.groups:
             module = group.module
-            fired = torch.zeros(module.n, module.d_sae, dtype=torch.bool)
-            l0 = torch.zeros(module.n)
-            sq = torch.zeros(module.n)
+            dev = x.device
+            fired = torch.zeros(module.n, module.d_sae, dtype=torch.bool, device=dev)
+            l0 = torch.zeros(module.n, device=dev)
+            sq = torch.zeros(module.n, device=dev)
             for xb in x.split(512):
                 codes = module.encode(xb)
                 recon = module.decode(codes)
@@ -354,7 +361,7 @@ class _Run:
                 key = cell.key
                 _write_atomic(
                     self.cells_dir / f"{key}.safetensors",
-                    lambda p, w=dec[j]: save_file({"decoder": w.detach().contiguous().clone()}, str(p)),
+                    lambda p, w=dec[j]: save_file({"decoder": w.detach().cpu().contiguous()}, str(p)),
                 )
                 _write_atomic(
                     self.cells_dir / f"{key}.json", lambda p, c=cell: p.write_text(c.model_dump_json())
@@ -392,6 +399,11 @@ class _Run:
         return cells, decoders
 
 
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
 def estimate_toy_grid(
     cfg: ToyGridConfig, out_dir: str | Path | None = None, *, timing_steps: int = 3
 ) -> ToyGridEstimate:
@@ -401,7 +413,7 @@ def estimate_toy_grid(
     groups: dict[tuple[Convention, float], list[tuple[Convention, float, float]]] = {}
     for c in todo:
         groups.setdefault((c[0], c[1]), []).append(c)
-    ds = ToyDataset(cfg.data)
+    ds = ToyDataset(cfg.data, device=cfg.device)
     per_step: dict[str, float] = {}
     total = 0.0
     t = time.perf_counter()
@@ -418,9 +430,11 @@ def estimate_toy_grid(
             )
             trainer.initialize_from_data(batches[:1])
             trainer.train_step(batches[0])
+            _sync(cfg.device)
             t = time.perf_counter()
             for i in range(timing_steps):
                 trainer.train_step(batches[(i + 1) % n_data])
+            _sync(cfg.device)
             s = (time.perf_counter() - t) / timing_steps
             per_step[f"{conv}-r{_fmt(ratio)}"] = s
             total += s * cfg.steps
