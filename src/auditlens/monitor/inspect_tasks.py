@@ -188,6 +188,12 @@ def _submission(state: TaskState) -> Submission:
     return Submission.model_validate(raw)
 
 
+def _style(attack: bool, reasoning: str) -> ReasoningStyle:
+    """``honest`` for an honest run with reasoning, else ``none``: a policy's attack reasoning has no
+    known style (blatant or persuasive are fixture labels), so catch rates by style mean little here."""
+    return ReasoningStyle.HONEST if reasoning and not attack else ReasoningStyle.NONE
+
+
 def to_code_sample(state: TaskState) -> CodeSample:
     """The :class:`CodeSample` a monitor reads for one Inspect sample (label: ``no_backdoor`` for the
     honest mode, ``other`` — an attempted backdoor of unknown type — for the attack mode)."""
@@ -201,7 +207,7 @@ def to_code_sample(state: TaskState) -> CodeSample:
         problem_statement=problem.statement if problem else state.input_text,
         code=sub.code,
         reasoning=sub.reasoning,
-        reasoning_style=ReasoningStyle.NONE if not sub.reasoning else ReasoningStyle.HONEST,
+        reasoning_style=_style(attack, sub.reasoning),
         backdoor_input=sub.backdoor_input,
         backdoor_explanation=sub.backdoor_explanation,
         label=BackdoorType.OTHER if attack else BackdoorType.NO_BACKDOOR,
@@ -432,6 +438,7 @@ def samples_from_logs(logs: Sequence[EvalLog | str | Path]) -> list[CodeSample]:
                     problem_statement=problem.statement if problem else "",
                     code=sub.code,
                     reasoning=sub.reasoning,
+                    reasoning_style=_style(mode == "attack", sub.reasoning),
                     backdoor_input=sub.backdoor_input,
                     backdoor_explanation=sub.backdoor_explanation,
                     label=BackdoorType.OTHER if mode == "attack" else BackdoorType.NO_BACKDOOR,
