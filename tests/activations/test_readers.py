@@ -75,3 +75,27 @@ def test_streaming_has_the_same_api(model_folder, corpus) -> None:
     )
     n_special = int(np.isin(packed, stream.special_token_ids).sum())
     assert n_special >= 32 and fewer.shape[0] == 1024 - n_special  # start tokens and separators excluded
+
+
+def test_massive_activation_rows_are_filtered(store: ActivationStore) -> None:
+    median = store.norm_median()
+    everything = torch.cat([store.read_shard(i).float() for i in range(store.n_shards)])
+    tokens = torch.cat([store.read_tokens(i).reshape(-1) for i in range(store.n_shards)])
+    ordinary = ~torch.isin(tokens, torch.tensor(store.manifest.special_token_ids, dtype=tokens.dtype))
+    assert median == pytest.approx(float(store.read_shard(0).float()[ordinary[:256]].norm(dim=-1).median()))
+    served = torch.cat(list(store.batches(128, max_norm_factor=1.0)))
+    expected = int((ordinary & (everything.norm(dim=-1) <= median)).sum())
+    assert served.shape[0] == expected and 0 < expected < store.n_rows
+    assert float(served.norm(dim=-1).max()) <= median + 1e-4
+    unfiltered = torch.cat(list(store.batches(128, max_norm_factor=None)))
+    assert unfiltered.shape[0] == int(ordinary.sum())
+
+
+def test_keep_rows() -> None:
+    from auditlens.activations.filters import keep_rows
+
+    acts = torch.tensor([[1.0, 0.0], [0.0, 100.0], [3.0, 4.0]])
+    tokens = torch.tensor([7, 8, 0])
+    assert keep_rows(acts).tolist() == [True, True, True]
+    assert keep_rows(acts, tokens, torch.tensor([0])).tolist() == [True, True, False]
+    assert keep_rows(acts, tokens, torch.tensor([0]), max_norm=10.0).tolist() == [True, False, False]

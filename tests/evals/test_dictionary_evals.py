@@ -75,6 +75,13 @@ def test_downstream_metrics_on_known_dictionaries() -> None:
         model, "blocks.1.resid_post", _Fixed(32, "zero"), ids, special_token_ids=range(257), progress=False
     )[0]  # type: ignore[arg-type]
     assert all_special.kl_clean_spliced.mean == pytest.approx(0, abs=1e-6)
+    assert all_special.positions_kept_clean == 8 * 16
+    # So do massive-activation outliers: with max_norm 0 every position is an outlier.
+    outliers = evaluate_downstream(model, hp, _Fixed(32, "zero"), ids, max_norm=0.0, progress=False)[0]  # type: ignore[arg-type]
+    assert (
+        outliers.kl_clean_spliced.mean == pytest.approx(0, abs=1e-6) and outliers.positions_kept_clean == 128
+    )
+    assert zero.positions_kept_clean == 0
 
 
 def test_evaluate_checkpoint_writes_eval_json(tmp_path: Path) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.torch import load as st_load
 
+from auditlens.activations.filters import DEFAULT_MAX_NORM_FACTOR, keep_rows
 from auditlens.activations.manifest import MANIFEST, Shard, StoreManifest, read_manifest, sha256_bytes
 from auditlens.errors import DataError, HookPointError
 
@@ -27,6 +29,7 @@ class ActivationStore:
     def __init__(self, path: Path, manifest: StoreManifest) -> None:
         self.path = path
         self.manifest = manifest
+        self._norm_medians: dict[str, float] = {}
 
     @classmethod
     def open(cls, path: str | Path, *, allow_partial: bool = False) -> ActivationStore:
@@ -135,16 +138,29 @@ class ActivationStore:
             yield tokens, acts
 
     # -------------------------------------------------------------- batches
+    def norm_median(self, hook_point: str | None = None) -> float:
+        """Median L2 norm of the first shard's non-special rows (the scale for outlier filtering)."""
+        hp = self.resolve_hook_point(hook_point)
+        if hp not in self._norm_medians:
+            acts = self.read_shard(self.manifest.shards[0].index, hp).float()
+            tokens = self.read_tokens(self.manifest.shards[0].index).reshape(-1)
+            keep = ~torch.isin(tokens, torch.tensor(self.manifest.special_token_ids, dtype=tokens.dtype))
+            self._norm_medians[hp] = float(acts[keep].norm(dim=-1).median())
+        return self._norm_medians[hp]
+
     def _load_window(
-        self, shards: list[Shard], hp: str, exclude: torch.Tensor | None, dtype: torch.dtype
+        self,
+        shards: list[Shard],
+        hp: str,
+        exclude: torch.Tensor | None,
+        max_norm: float | None,
+        dtype: torch.dtype,
     ) -> torch.Tensor:
         parts = []
         for shard in shards:
             acts = self.read_shard(shard.index, hp)
-            if exclude is not None:
-                keep = ~torch.isin(self.read_tokens(shard.index).reshape(-1), exclude)
-                acts = acts[keep]
-            parts.append(acts.to(dtype))
+            tokens = self.read_tokens(shard.index).reshape(-1) if exclude is not None else None
+            parts.append(acts[keep_rows(acts, tokens, exclude, max_norm)].to(dtype))
         return torch.cat(parts)
 
     def batches(
@@ -157,6 +173,7 @@ class ActivationStore:
         shuffle: bool = True,
         window_shards: int = 4,
         exclude_special: bool = True,
+        max_norm_factor: float | None = DEFAULT_MAX_NORM_FACTOR,
         dtype: torch.dtype = torch.float32,
         drop_last: bool = False,
         prefetch: bool = True,
@@ -172,6 +189,10 @@ class ActivationStore:
             shuffle: permute shards and rows (off: store order).
             window_shards: shards pooled and permuted together (memory ≈ window × shard size).
             exclude_special: skip rows whose token is a context start / document separator.
+            max_norm_factor: skip rows whose norm exceeds this multiple of :meth:`norm_median` — the
+                "massive activations" some models put on a few tokens (in SmolLM2, the first token after a
+                document separator), which would otherwise dominate every squared-error statistic; ``None`` keeps
+                them. See :mod:`auditlens.activations.filters`.
             dtype: dtype of the yielded batches.
             drop_last: drop each epoch's short final batch.
             prefetch: read the next window in a background thread.
@@ -185,6 +206,7 @@ class ActivationStore:
             if exclude_special and self.manifest.special_token_ids
             else None
         )
+        max_norm = None if max_norm_factor is None else max_norm_factor * self.norm_median(hp)
         epoch = start_epoch
         while epochs is None or epoch < start_epoch + epochs:
             rng = np.random.default_rng([seed, epoch])
@@ -194,7 +216,8 @@ class ActivationStore:
                 for k in range(0, len(order), window_shards)
             ]
             carry: torch.Tensor | None = None
-            for rows in _prefetched(windows, lambda w: self._load_window(w, hp, exclude, dtype), prefetch):
+            load = partial(self._load_window, hp=hp, exclude=exclude, max_norm=max_norm, dtype=dtype)
+            for rows in _prefetched(windows, load, prefetch):
                 if carry is not None and len(carry):
                     rows = torch.cat([carry, rows])
                 if shuffle:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from auditlens.activations.filters import DEFAULT_MAX_NORM_FACTOR, keep_rows
 from auditlens.data import BosPolicy, open_source, pack_documents
 from auditlens.errors import ConfigError, DataError
 from auditlens.models import HookedModel
@@ -48,7 +49,9 @@ class StreamingActivations:
     def d_in(self, hook_point: str | None = None) -> int:
         return self._d_in
 
-    def _rows(self, seed: int, exclude_special: bool) -> Iterator[torch.Tensor]:
+    def _rows(
+        self, seed: int, exclude_special: bool, max_norm_factor: float | None
+    ) -> Iterator[torch.Tensor]:
         max_contexts = None if self.tokens is None else -(-self.tokens // self.context_length)
         packed = pack_documents(
             open_source(self.source, text_field=self.text_field),
@@ -64,12 +67,15 @@ class StreamingActivations:
         special = [i for i in (stats.start_token_id, stats.separator_token_id) if i is not None]
         self.special_token_ids = sorted(set(special))
         exclude = torch.tensor(self.special_token_ids, dtype=torch.long) if exclude_special else None
+        max_norm: float | None = None
         for batch in packed:
-            ids = torch.from_numpy(batch.astype(np.int64))
-            acts = self.model.capture(ids, [self.hook_point])[self.hook_point].reshape(-1, self._d_in)
-            if exclude is not None and len(exclude):
-                acts = acts[~torch.isin(ids.reshape(-1), exclude)]
-            yield acts
+            ids = torch.from_numpy(batch.astype(np.int64)).reshape(-1)
+            acts = self.model.capture(ids.reshape(batch.shape), [self.hook_point])[self.hook_point]
+            acts = acts.reshape(-1, self._d_in)
+            if max_norm_factor is not None and max_norm is None:  # scale from the first batch, then fixed
+                ordinary = keep_rows(acts, ids, torch.tensor(self.special_token_ids))
+                max_norm = max_norm_factor * float(acts[ordinary].norm(dim=-1).median())
+            yield acts[keep_rows(acts, ids, exclude, max_norm)]
 
     def batches(
         self,
@@ -80,11 +86,15 @@ class StreamingActivations:
         epochs: int | None = 1,
         shuffle: bool = True,
         exclude_special: bool = True,
+        max_norm_factor: float | None = DEFAULT_MAX_NORM_FACTOR,
         dtype: torch.dtype = torch.float32,
         drop_last: bool = False,
         **_ignored: object,
     ) -> Iterator[torch.Tensor]:
-        """Batches ``(batch_size, d_in)``; an epoch is one pass over the source (or the token budget)."""
+        """Batches ``(batch_size, d_in)``; an epoch is one pass over the source (or the token budget).
+
+        Rows are filtered as :meth:`ActivationStore.batches` does (the norm scale comes from the first batch).
+        """
         if hook_point not in (None, self.hook_point):
             raise ConfigError(f"this stream serves {self.hook_point}, not {hook_point}", hint="make another")
         if batch_size > self.buffer_rows // 2:
@@ -97,7 +107,7 @@ class StreamingActivations:
             rng = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
             buffer = torch.empty(0, self._d_in, dtype=dtype)
             produced = False
-            for rows in self._rows(self.seed + epoch, exclude_special):
+            for rows in self._rows(self.seed + epoch, exclude_special, max_norm_factor):
                 produced = True
                 buffer = torch.cat([buffer, rows.to(dtype)])
                 if buffer.shape[0] < self.buffer_rows:

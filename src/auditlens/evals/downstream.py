@@ -4,7 +4,8 @@ For each context the model runs clean, with the hook point's activations replace
 reconstruction, and with them zero-ablated. Reported per member: CE under reconstruction, fraction of loss
 recovered = (CE_zero − CE_recon) / (CE_zero − CE_clean), KL(clean ‖ spliced) per token, and perplexity under
 reconstruction. Positions holding a context start / document separator token keep their clean activations
-(dictionaries are trained without them — see ``ActivationStore.batches(exclude_special=True)``).
+and so do "massive activation" outliers — dictionaries are trained without either (see
+:mod:`auditlens.activations.filters`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, Field
 from tqdm.auto import tqdm
 
+from auditlens.activations.filters import keep_rows
 from auditlens.evals.stats import Estimate, mean_ci, ratio_ci
 from auditlens.models import HookedModel
 from auditlens.sae import Dictionary
@@ -28,6 +30,9 @@ class DownstreamMetrics(BaseModel):
     hook_point: str
     contexts: int = Field(description="Contexts evaluated.")
     tokens: int = Field(description="Next-token predictions scored.")
+    positions_kept_clean: int = Field(
+        description="Positions not spliced: special tokens and massive-activation outliers (see max_norm)."
+    )
     ce_clean: Estimate = Field(description="Next-token cross-entropy (nats/token) of the unmodified model.")
     ce_spliced: Estimate = Field(description="Cross-entropy with the reconstruction spliced in.")
     ce_zero_ablated: Estimate = Field(description="Cross-entropy with the hook point's activations set to 0.")
@@ -55,14 +60,19 @@ def _kl_per_context(clean: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
 
 
 def _score_batch(
-    model: HookedModel, hook_point: str, dictionary: Dictionary, ids: torch.Tensor, special: torch.Tensor
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Per-context CE clean / zero-ablated / per member spliced, and per member KL, for one batch."""
-    keep = torch.isin(ids, special)[..., None]  # positions that stay clean
+    model: HookedModel,
+    hook_point: str,
+    dictionary: Dictionary,
+    ids: torch.Tensor,
+    special: torch.Tensor,
+    max_norm: float | None,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray], int]:
+    """Per-context CE clean / zero-ablated / per member spliced, per member KL, and the clean-kept count."""
     seen: dict[str, torch.Tensor] = {}
     with model.splice({hook_point: lambda x: seen.__setitem__("x", x)}):  # observe only
         clean = model.logits(ids)
     x = seen["x"]
+    keep = ~keep_rows(x, ids, special, max_norm)[..., None]  # positions that stay clean
     # Upstream of the hook point nothing changes, so every member's reconstruction is computed once.
     x_hat = dictionary.decode(dictionary.encode(x.reshape(-1, x.shape[-1]).float()))
     x_hat = x_hat.reshape(dictionary.n, *x.shape).to(x.dtype)
@@ -74,7 +84,7 @@ def _score_batch(
             spliced = model.logits(ids)
         recons.append(_ce_per_context(spliced, ids).numpy())
         kls.append(_kl_per_context(clean, spliced).numpy())
-    return _ce_per_context(clean, ids).numpy(), zero, recons, kls
+    return _ce_per_context(clean, ids).numpy(), zero, recons, kls, int(keep.sum())
 
 
 @torch.no_grad()
@@ -85,9 +95,14 @@ def evaluate_downstream(
     contexts: Iterable[torch.Tensor],
     *,
     special_token_ids: Sequence[int] = (),
+    max_norm: float | None = None,
     progress: bool = True,
 ) -> list[DownstreamMetrics]:
-    """Score every member of ``dictionary`` spliced at ``hook_point`` on batches of token contexts."""
+    """Score every member of ``dictionary`` spliced at ``hook_point`` on batches of token contexts.
+
+    Positions holding ``special_token_ids``, or whose activation norm exceeds ``max_norm``, keep their clean
+    activations (the rows dictionaries are not trained on; see :mod:`auditlens.activations.filters`).
+    """
     n = dictionary.n
     special = torch.tensor(list(special_token_ids), dtype=torch.long)
     ce_clean: list[np.ndarray] = []
@@ -96,9 +111,11 @@ def evaluate_downstream(
     kl: list[list[np.ndarray]] = [[] for _ in range(n)]
     batches = list(contexts)
     scored = 0
+    kept_clean = 0
     for ids in tqdm(batches, desc=f"downstream eval {hook_point}", disable=not progress):
         ids = ids.long()
-        clean, zero, recons, kls = _score_batch(model, hook_point, dictionary, ids, special)
+        clean, zero, recons, kls, kept = _score_batch(model, hook_point, dictionary, ids, special, max_norm)
+        kept_clean += kept
         ce_clean.append(clean)
         ce_zero.append(zero)
         for i in range(n):
@@ -114,6 +131,7 @@ def evaluate_downstream(
                 hook_point=hook_point,
                 contexts=int(c.size),
                 tokens=scored,
+                positions_kept_clean=kept_clean,
                 ce_clean=mean_ci(c),
                 ce_spliced=mean_ci(r),
                 ce_zero_ablated=mean_ci(z),

@@ -11,6 +11,7 @@ import torch
 from pydantic import BaseModel, Field
 
 from auditlens.activations import ActivationStore
+from auditlens.activations.filters import DEFAULT_MAX_NORM_FACTOR
 from auditlens.errors import DataError
 from auditlens.evals.downstream import DownstreamMetrics, evaluate_downstream
 from auditlens.evals.mmcs import DictionaryComparison, compare_dictionaries
@@ -31,6 +32,10 @@ class EvalReport(BaseModel):
     store: str = Field(description="Activation store the sample came from.")
     store_id: str
     hook_point: str
+    max_norm_factor: float | None = Field(
+        description="Rows with norm above this × the store's median norm were left out (and kept clean when "
+        "splicing); None: none left out. Special tokens are always left out."
+    )
     created_at: str
     reconstruction: ReconstructionMetrics
     downstream: DownstreamMetrics | None = Field(
@@ -47,11 +52,18 @@ def decoder_directions(dictionary: Dictionary, member: int = 0) -> torch.Tensor:
 
 
 def eval_batches(
-    store: ActivationStore, hook_point: str, tokens: int, batch_size: int = 4096
+    store: ActivationStore,
+    hook_point: str,
+    tokens: int,
+    batch_size: int = 4096,
+    max_norm_factor: float | None = DEFAULT_MAX_NORM_FACTOR,
 ) -> list[torch.Tensor]:
     """A fixed, shuffled evaluation sample of ``tokens`` rows (seed 12345, so it is the same every time)."""
     out, n = [], 0
-    for b in store.batches(batch_size, hook_point=hook_point, seed=12345, epochs=1):
+    batches = store.batches(
+        batch_size, hook_point=hook_point, seed=12345, epochs=1, max_norm_factor=max_norm_factor
+    )
+    for b in batches:
         out.append(b[: tokens - n])
         n += out[-1].shape[0]
         if n >= tokens:
@@ -79,6 +91,7 @@ def evaluate_dictionary(
     tokens: int = 65_536,
     contexts: int = 64,
     compare: list[str | Path] | None = None,
+    max_norm_factor: float | None = DEFAULT_MAX_NORM_FACTOR,
     write: bool = True,
     progress: bool = True,
 ) -> EvalReport:
@@ -86,7 +99,9 @@ def evaluate_dictionary(
     checkpoint = Path(checkpoint)
     hp = hook_point or store.resolve_hook_point(None)
     dictionary = load_dictionary(checkpoint, expected_d_in=store.d_in(hp))
-    recon = evaluate_reconstruction(dictionary, eval_batches(store, hp, tokens))[0]
+    recon = evaluate_reconstruction(
+        dictionary, eval_batches(store, hp, tokens, max_norm_factor=max_norm_factor)
+    )[0]
     downstream = None
     if model is not None:
         if model.weights_hash and store.manifest.model.weights_sha256 not in (None, model.weights_hash):
@@ -100,6 +115,7 @@ def evaluate_dictionary(
             dictionary,
             eval_contexts(store, contexts),
             special_token_ids=store.manifest.special_token_ids,
+            max_norm=None if max_norm_factor is None else max_norm_factor * store.norm_median(hp),
             progress=progress,
         )[0]
     comparisons = {}
@@ -118,6 +134,7 @@ def evaluate_dictionary(
         store=str(store.path),
         store_id=store.store_id,
         hook_point=hp,
+        max_norm_factor=max_norm_factor,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         reconstruction=recon,
         downstream=downstream,
