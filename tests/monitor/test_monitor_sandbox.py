@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sys
 import uuid
 from pathlib import Path
 
@@ -131,13 +133,19 @@ def test_writes_outside_the_run_folder_fail() -> None:
 @needs_root
 def test_project_and_home_are_hidden() -> None:
     src = (
-        "import os\n"
-        f"print(len(os.listdir({str(PROJECT)!r})))\n"
+        "import os, json\n"
+        f"print(json.dumps(sorted(os.listdir({str(PROJECT)!r}))))\n"
         f"print(len(os.listdir({str(Path.home())!r})) if os.path.isdir({str(Path.home())!r}) else 0)\n"
     )
     r = run_script(src)
     assert r.status == ExecStatus.OK
-    assert r.stdout.split()[0] == "0"
+    visible = json.loads(r.stdout.splitlines()[0])
+    # Nothing of the project shows; the one exception is the path down to the interpreter itself, which
+    # is re-exposed read-only when the virtual environment lives inside the project (as in CI's clone).
+    prefix = Path(sys.prefix).resolve()
+    allowed = {prefix.relative_to(PROJECT).parts[0]} if prefix.is_relative_to(PROJECT) else set()
+    assert set(visible) <= allowed, visible
+    assert "pyproject.toml" not in visible and "src" not in visible
 
 
 def test_environment_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
