@@ -124,6 +124,15 @@ def test_dashboard_in_headless_chromium(result, tmp_path: Path) -> None:  # type
             page.wait_for_function(
                 "document.querySelector('#feature-table tbody tr').dataset.feature === '5'"
             )
+            # Search by top-token text.
+            stats = json.loads((out / "stats.json").read_text())["features"]
+            tok = next(t["token"] for t in stats[7]["top_tokens"] if t["token"].strip())
+            page.fill("#search", tok)
+            page.wait_for_selector("#feature-table tbody tr[data-feature='7']")
+            assert (
+                tok.lower()
+                in page.locator("#feature-table tbody tr[data-feature='7'] td.toks").text_content().lower()
+            )
             # Search by explanation text.
             page.fill("#search", "BOLD")
             page.wait_for_function("document.querySelectorAll('#feature-table tbody tr').length === 1")
@@ -152,8 +161,7 @@ def test_dashboard_in_headless_chromium(result, tmp_path: Path) -> None:  # type
             page.locator("th[data-key=max]").click()
             page.wait_for_function("document.querySelector('th.sorted').dataset.key === 'max'")
             first = int(page.locator("#feature-table tbody tr").first.get_attribute("data-feature") or -1)
-            maxima = json.loads((out / "stats.json").read_text())["features"]
-            assert first == max(maxima, key=lambda f: f["max_activation"])["feature"]
+            assert first == max(stats, key=lambda f: f["max_activation"])["feature"]
             shot = tmp_path / "dashboard.png"
             page.fill("#search", "#5")
             page.screenshot(path=str(shot))

@@ -115,7 +115,7 @@ def write_dashboard(
         "rate": [f.firing_rate for f in feats],
         "max": [f.max_activation for f in feats],
         "mean": [f.mean_firing_activation for f in feats],
-        "tok": [" ".join(t.token for t in f.top_tokens[:5]) for f in feats],
+        "tok": [[t.token for t in f.top_tokens[:5]] for f in feats],
         "expl": [explanations[i].explanation if i in explanations else None for i in ids],
         "score": [
             _finite(explanations[i].score)

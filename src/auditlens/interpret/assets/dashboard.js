@@ -12,7 +12,7 @@
   const rowOf = new Map();
   for (let i = 0; i < n; i++) rowOf.set(D.id[i], i);
   const lowerText = new Array(n);
-  for (let i = 0; i < n; i++) lowerText[i] = ((D.tok[i] || "") + "\n" + (D.expl[i] || "")).toLowerCase();
+  for (let i = 0; i < n; i++) lowerText[i] = (D.tok[i].join("\n") + "\n" + (D.expl[i] || "")).toLowerCase();
   const state = { sort: "rate", desc: true, query: "", page: 0, rows: [], selected: null };
   const pending = new Map();
 
@@ -34,6 +34,9 @@
     if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
     return x.toPrecision(3);
   }
+  // A token shown alone (in a list): also make whitespace-only tokens visible.
+  function visibleAlone(s) { return /^[ \u00a0]+$/.test(s) ? s.replace(/[ \u00a0]/g, "␣") : visible(s); }
+  function tokenList(list) { return list.map(visibleAlone).join(" · "); }
   function pct(x) { return x === 0 ? "0" : (x * 100 < 0.01 ? (x * 100).toExponential(1) : (x * 100).toPrecision(3)) + "%"; }
   // Make invisible characters visible; the result is still plain text (inserted with textContent).
   function visible(s) {
@@ -85,7 +88,7 @@
       if (D.id[i] === state.selected) tr.className = "selected";
       tr.append(el("td", { class: "num" }, "#" + D.id[i]), el("td", { class: "num" }, pct(D.rate[i])),
         el("td", { class: "num" }, fmt(D.max[i])), el("td", { class: "num" }, fmt(D.mean[i])),
-        el("td", { class: "toks", title: D.tok[i] || "" }, visible(D.tok[i] || "")));
+        el("td", { class: "toks", title: JSON.stringify(D.tok[i]) }, tokenList(D.tok[i])));
       const ex = el("td", { class: "expl" }, D.expl[i] || "");
       if (D.score[i] !== null) ex.append(el("span", { class: "scores" }, " (" + fmt(D.score[i]) + ")"));
       tr.append(ex);
@@ -181,7 +184,7 @@
     const t = el("table");
     for (const [tok, v] of list) {
       const tr = el("tr");
-      tr.append(el("td", { title: JSON.stringify(tok) }, visible(tok)), el("td", { class: "num " + cls }, fmt(v)));
+      tr.append(el("td", { title: JSON.stringify(tok) }, visibleAlone(tok)), el("td", { class: "num " + cls }, fmt(v)));
       t.append(tr);
     }
     wrap.append(t);
@@ -203,7 +206,7 @@
     const stat = (k, v) => { const d = el("div"); d.append(el("span", null, k), document.createTextNode(v)); grid.append(d); };
     stat("firing rate", pct(f.rate)); stat("firing tokens", String(f.fires)); stat("max activation", fmt(f.max));
     stat("mean (all tokens)", fmt(f.mean)); stat("mean (firing)", fmt(f.meanf));
-    stat("top tokens", f.top_tokens.map(([t, c]) => visible(t) + "×" + c).join("  ") || "–");
+    stat("top tokens", f.top_tokens.map(([t, c]) => visibleAlone(t) + " ×" + c).join(" · ") || "–");
     out.push(grid);
     out.push(el("h3", null, "Activation histogram (firing tokens)"));
     out.push(f.max > 0 ? barChart(f.hist, 0, f.max, { log: false }) : el("div", { class: "empty" }, "never fires"));
