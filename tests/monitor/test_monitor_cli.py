@@ -36,3 +36,29 @@ def test_evaluate_rejects_unknown_monitor(tmp_path: Path) -> None:
         evaluate(EvaluateConfig(monitors=["nope"], out=tmp_path, max_problems=2))
     with pytest.raises(AuditlensError):
         evaluate(EvaluateConfig(monitors=["rule"], out=tmp_path, fixtures=tmp_path / "missing.jsonl"))
+
+
+def test_evaluate_probe_on_held_out_problems(tmp_path: Path) -> None:
+    from auditlens.models.tiny import tiny_model
+
+    tiny = tiny_model("llama", seed=0)
+    folder = tmp_path / "tiny"
+    tiny.model.save_pretrained(folder)
+    tiny.tokenizer.save_pretrained(folder)
+    cfg = EvaluateConfig(
+        monitors=["probe"],
+        out=tmp_path / "run",
+        max_problems=6,
+        n_boot=10,
+        probe_model=str(folder),
+        probe_max_tokens=64,
+        probe_view="output",
+    )
+    report = evaluate(cfg)
+    assert {m.monitor for m in report.monitors} == {"probe", "probe-shuffled"}
+    samples = load_scores(tmp_path / "run" / "scores.jsonl")
+    scored = {s.problem_id for s in samples if "probe" in s.suspicion}
+    unscored = {s.problem_id for s in samples if "probe" not in s.suspicion}
+    assert scored and unscored and scored.isdisjoint(unscored)  # trained on some problems, scored on others
+    assert (tmp_path / "run" / "probe" / "probe.safetensors").exists()
+    assert "held-out" in report.notes[0]

@@ -40,11 +40,13 @@ def evaluate_(
     seed: int = typer.Option(0, help="Seed of problem choice, probe split and bootstrap."),
     probe_model: str = typer.Option("smollm2-135m-instruct", help="Model whose activations the probe reads."),
     probe_hook_point: str = typer.Option(None, help="Probe hook point (default: middle layer resid_post)."),
+    probe_view: str = typer.Option("reasoning", help="What the probe model reads: 'reasoning' or 'output'."),
     llm_cache: Path = typer.Option(None, help="LLM response cache folder (default: the auditlens cache)."),
 ) -> None:
     """Score the samples with each monitor, calibrate at the target FPR, write report.json/html/png."""
     from auditlens.monitor.evaluate import EvaluateConfig, evaluate
     from auditlens.monitor.records import ReasoningStyle
+    from auditlens.monitor.views import MonitorView
 
     cfg = EvaluateConfig(
         monitors=list(monitor),
@@ -58,6 +60,7 @@ def evaluate_(
         seed=seed,
         probe_model=probe_model,
         probe_hook_point=probe_hook_point,
+        probe_view=MonitorView(probe_view),
         llm_cache_dir=llm_cache,
     )
     report = evaluate(cfg)

@@ -51,6 +51,7 @@ class EvaluateConfig(BaseModel):
     probe_test_fraction: float = Field(
         0.5, gt=0, lt=1, description="Share of problems held out for the probe."
     )
+    probe_view: MonitorView = Field(MonitorView.REASONING, description="What the probe model reads.")
     probe_max_tokens: int = Field(256, gt=0, description="Tokens of each transcript the probe model reads.")
     llm_cache_dir: Path | None = Field(None, description="LLM response cache; None: the auditlens cache.")
 
@@ -127,7 +128,9 @@ def _run_probe(samples: list[CodeSample], cfg: EvaluateConfig) -> str:
 
     model = load_model(cfg.probe_model)
     train, test = split_by_problem(samples, cfg.probe_test_fraction, cfg.seed)
-    base = ProbeConfig(hook_point=cfg.probe_hook_point, max_tokens=cfg.probe_max_tokens, seed=cfg.seed)
+    base = ProbeConfig(
+        hook_point=cfg.probe_hook_point, view=cfg.probe_view, max_tokens=cfg.probe_max_tokens, seed=cfg.seed
+    )
     probe = ProbeMonitor(model, base)
     x_train = probe.features(train)
     x_test = probe.features(test)
@@ -138,7 +141,7 @@ def _run_probe(samples: list[CodeSample], cfg: EvaluateConfig) -> str:
             s.suspicion[p.name] = float(v)
     probe.save(cfg.out / "probe")
     return (
-        f"probe: {model.model_id} {probe.hook_point}, trained on {len(train)} samples of "
+        f"probe: {model.model_id} {probe.hook_point} reading the {cfg.probe_view.value} view, trained on {len(train)} samples of "
         f"{len({s.problem_id for s in train})} problems, scored on {len(test)} held-out samples of "
         f"{len({s.problem_id for s in test})} other problems; probe-shuffled is its random-label baseline"
     )
