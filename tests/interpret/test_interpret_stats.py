@@ -11,6 +11,7 @@ import torch
 from auditlens.activations import ActivationStore
 from auditlens.interpret import (
     DictionaryStats,
+    ExampleTable,
     ScanConfig,
     final_norm_weight,
     interpret_features,
@@ -97,3 +98,17 @@ def test_stats_from_the_pipeline(
         assert s.promoted[0].token == tiny_hm.tokenizer.decode([s.promoted[0].token_id])  # type: ignore[index]
     assert stats.dead_features == sum(s.fires == 0 for s in stats.features)
     assert sum(stats.density.counts) + stats.density.dead == 24
+
+
+def test_a_feature_that_never_fires(
+    tmp_path: Path, interp_store: ActivationStore, linear_source: LinearReLU
+) -> None:
+    bias = linear_source.bias.clone()  # type: ignore[union-attr]
+    bias[2] = -1e9
+    src = LinearReLU(linear_source.weight, bias, name="with-dead")
+    interpret_features(src, interp_store, tmp_path, scan=ScanConfig(max_contexts=8))
+    s = DictionaryStats.load(tmp_path).feature(2)
+    assert s.fires == 0 and s.firing_rate == 0 and s.max_activation == 0 and s.mean_firing_activation == 0
+    assert s.histogram.counts == [0] * 32 and s.top_tokens == [] and s.promoted is None  # no model given
+    ex = ExampleTable.load(tmp_path).feature(2)
+    assert ex.top == [] and ex.random == [] and all(q.examples == [] for q in ex.quantiles)
