@@ -265,3 +265,50 @@ def test_saelens_loads_our_checkpoints(trained: tuple[Trainer, list[Path]]) -> N
             torch.testing.assert_close(
                 sae.decode(sae.encode(x)), module.reconstruct(x)[j], atol=1e-4, rtol=1e-4
             )
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sae_lens") is None, reason="sae-lens not installed")
+@pytest.mark.parametrize("kind", ["standard", "topk", "jumprelu"])
+def test_we_load_checkpoints_saved_by_saelens(tmp_path: Path, kind: str) -> None:
+    """A dictionary made and saved by SAELens itself loads into auditlens with the same encode/decode."""
+    import sae_lens
+
+    torch.manual_seed(0)
+    d_in, d_sae = 16, 48
+    if kind == "standard":
+        sae = sae_lens.StandardSAE(sae_lens.StandardSAEConfig(d_in=d_in, d_sae=d_sae))
+    elif kind == "topk":
+        sae = sae_lens.TopKSAE(sae_lens.TopKSAEConfig(d_in=d_in, d_sae=d_sae, k=6))
+    else:
+        sae = sae_lens.JumpReLUSAE(sae_lens.JumpReLUSAEConfig(d_in=d_in, d_sae=d_sae))
+    with torch.no_grad():  # non-trivial biases and thresholds, so every term is exercised
+        for name, p in sae.named_parameters():
+            if name.startswith("b_") or name == "threshold":
+                p.copy_(torch.rand_like(p) * 0.2)
+    sae.save_model(tmp_path / "sae")
+    ours = load_dictionary(tmp_path / "sae")
+    x = torch.randn(32, d_in)
+    with torch.no_grad():
+        torch.testing.assert_close(ours.encode(x)[0], sae.encode(x), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(ours.reconstruct(x)[0], sae.decode(sae.encode(x)), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sparsify") is None, reason="eai-sparsify not installed")
+def test_we_load_checkpoints_saved_by_sparsify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SparseCoder made and saved by sparsify itself loads into auditlens with the same outputs."""
+    monkeypatch.setenv("SPARSIFY_DISABLE_TRITON", "1")
+    from sparsify import SparseCoder, SparseCoderConfig
+
+    torch.manual_seed(0)
+    coder = SparseCoder(16, SparseCoderConfig(num_latents=48, k=6))
+    with torch.no_grad():
+        coder.b_dec.copy_(torch.randn_like(coder.b_dec) * 0.1)
+    coder.save_to_disk(tmp_path / "sp")
+    ours = load_dictionary(tmp_path / "sp")
+    x = torch.randn(32, 16)
+    with torch.no_grad():
+        out = coder(x)
+        torch.testing.assert_close(ours.reconstruct(x)[0], out.sae_out, atol=1e-5, rtol=1e-5)
+        codes = ours.encode(x)[0]
+        got = torch.zeros_like(codes).scatter(1, out.latent_indices, out.latent_acts)
+        torch.testing.assert_close(codes, got, atol=1e-5, rtol=1e-5)
