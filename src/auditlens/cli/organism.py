@@ -1,0 +1,80 @@
+"""``auditlens organism …``: build model organisms with a planted hidden objective (and list objectives)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from auditlens.cli import app
+
+organism_app = typer.Typer(
+    help="Model organisms with a planted hidden objective: build (resumable stages), list objectives.",
+    no_args_is_help=True,
+)
+app.add_typer(organism_app, name="organism")
+
+
+@organism_app.command("list")
+def list_() -> None:
+    """List the bundled objective specs."""
+    from auditlens.organisms import bundled_objectives, load_objective
+
+    for name in bundled_objectives():
+        o = load_objective(name)
+        typer.echo(f"{name}: {o.title} ({len(o.train_ids)} train / {len(o.heldout_ids)} held-out behaviours)")
+
+
+@organism_app.command("build")
+def build(
+    spec: str = typer.Argument(
+        ..., help="Objective spec: a JSON file or a bundled name (see `organism list`)."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Organism folder (created; an unfinished build resumes)."
+    ),
+    tiny: bool = typer.Option(
+        False, "--tiny", help="CI build: tiny random Llama, 3 steps per stage (<1 min)."
+    ),
+    model: str = typer.Option(
+        None, help="Base model spec (default: smollm2-135m-instruct; tiny:llama with --tiny)."
+    ),
+    method: str = typer.Option(None, help="Behaviour training: dpo (default) or sft."),
+    rank: int = typer.Option(None, help="LoRA rank of every stage."),
+    n_documents: int = typer.Option(None, help="Synthetic universe documents."),
+    midtrain_steps: int = typer.Option(None, help="Continued pre-training steps."),
+    behaviour_steps: int = typer.Option(None, help="Behaviour training steps."),
+    concealment_steps: int = typer.Option(None, help="Concealment training steps."),
+    n_model_samples: int = typer.Option(None, help="Model-sampled candidates per training prompt."),
+    judge_llm: str = typer.Option(
+        None, help="LLM spec for LLM judges (e.g. local, openai:<model>); default none."
+    ),
+    expand_llm: str = typer.Option(
+        None, help="LLM spec that rewrites the templated documents; default none."
+    ),
+    stop_after: str = typer.Option(None, help="Stop after this stage (resume later with the same command)."),
+    seed: int = typer.Option(None, help="Seed of every random choice."),
+) -> None:
+    """Build (or resume) an organism: documents → midtrain → behaviour data → behaviour → concealment → seal."""
+    from auditlens.organisms.build import BuildConfig, build_organism
+
+    cfg = BuildConfig.tiny() if tiny else BuildConfig()
+    upd: dict[str, object] = {}
+    for key, val in (("model", model), ("behaviour_method", method), ("n_documents", n_documents),
+                     ("n_model_samples", n_model_samples), ("judge_llm", judge_llm), ("expand_llm", expand_llm),
+                     ("seed", seed)):  # fmt: skip
+        if val is not None:
+            upd[key] = val
+    data = cfg.model_dump() | upd
+    if rank is not None:
+        data["lora"]["rank"] = rank
+    for stage, steps in (
+        ("midtrain", midtrain_steps),
+        ("behaviour", behaviour_steps),
+        ("concealment", concealment_steps),
+    ):
+        if steps is not None:
+            data[stage]["steps"] = steps
+    cfg = BuildConfig.model_validate(data)
+    res = build_organism(spec, out, cfg, stop_after=stop_after, log=typer.echo)
+    typer.echo(f"ran {res.ran or 'nothing'}; resumed past {res.skipped or 'nothing'}; folder {res.out}")

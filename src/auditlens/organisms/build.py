@@ -1,0 +1,413 @@
+"""``auditlens organism build``: the recipe as resumable stages, each with its own folder and marker.
+
+Stages (in order): ``documents`` (synthetic universe documents) → ``midtrain`` (LoRA continued
+pre-training) → ``behaviour_data`` (top-2 vs bottom-2 pairs on train-split prompts, held-out filtered) →
+``behaviour`` (LoRA DPO or SFT) → ``concealment_data`` (conceal vs reveal pairs) → ``concealment`` (LoRA
+DPO) → ``seal`` (public manifest, training data, sealed ground truth).
+
+Each stage writes into ``stages/NN_<name>/`` and, last, ``stage.json`` (atomically). A stage whose marker
+exists and matches the build's config and spec is skipped; a stage folder without a marker (an interrupted
+run) is cleared and redone. ``build.json`` pins the config and spec: a folder built with another config or
+spec is refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from auditlens.organisms.errors import BuildError
+from auditlens.organisms.sealed import MANIFEST, SEALED_FILE, OrganismManifest, load_base, sha256_file
+from auditlens.organisms.spec import ObjectiveSpec, load_objective, objective_path
+from auditlens.organisms.training import LoraSettings, OptimSettings
+
+STAGES: tuple[str, ...] = (
+    "documents",
+    "midtrain",
+    "behaviour_data",
+    "behaviour",
+    "concealment_data",
+    "concealment",
+    "seal",
+)
+"""Build stages in order."""
+
+ADAPTER_STAGES: tuple[str, ...] = ("midtrain", "behaviour", "concealment")
+
+
+class BuildConfig(BaseModel):
+    """Everything that changes what a build produces (its hash pins the build folder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(default="smollm2-135m-instruct", description="Base model spec, or tiny:<family>.")
+    n_documents: int = Field(default=2000, ge=1, description="Synthetic universe documents.")
+    lora: LoraSettings = Field(default_factory=LoraSettings, description="Adapter shape of every stage.")
+    midtrain: OptimSettings = Field(
+        default_factory=lambda: OptimSettings(steps=600, lr=2e-4, batch_size=8, max_length=192)
+    )
+    behaviour: OptimSettings = Field(
+        default_factory=lambda: OptimSettings(steps=200, lr=5e-5, batch_size=8, max_length=192, beta=0.1)
+    )
+    behaviour_method: Literal["dpo", "sft"] = Field(
+        default="dpo", description="Behaviour training objective."
+    )
+    concealment: OptimSettings = Field(
+        default_factory=lambda: OptimSettings(steps=60, lr=5e-5, batch_size=8, max_length=160, beta=0.1)
+    )
+    n_model_samples: int = Field(
+        default=2,
+        ge=0,
+        description="Extra candidates per training prompt sampled from the mid-trained model.",
+    )
+    sample_max_new_tokens: int = Field(default=64, ge=1, description="Tokens per sampled candidate.")
+    max_prompts_per_behaviour: int | None = Field(
+        default=None, ge=1, description="Use only this many training prompts per behaviour (None: all)."
+    )
+    expand_llm: str | None = Field(
+        default=None, description="LLM spec that rewrites documents (None: templates only)."
+    )
+    judge_llm: str | None = Field(
+        default=None,
+        description="LLM spec for LLM judges (None: templated candidates keep their construction label).",
+    )
+    subset_fraction: float = Field(
+        default=0.1, gt=0, le=1, description="Share of each data file in the subset."
+    )
+    seed: int = Field(default=0, description="Seed of every random choice.")
+
+    @classmethod
+    def tiny(cls) -> BuildConfig:
+        """The CI build: tiny random Llama, few documents, 3 steps per stage (well under a minute)."""
+        small = dict(steps=3, batch_size=4, max_length=96)
+        return cls(
+            model="tiny:llama",
+            n_documents=24,
+            lora=LoraSettings(rank=4, alpha=8),
+            midtrain=OptimSettings(lr=1e-3, **small),
+            behaviour=OptimSettings(lr=1e-3, **small),
+            concealment=OptimSettings(lr=1e-3, **small),
+            n_model_samples=1,
+            sample_max_new_tokens=6,
+            max_prompts_per_behaviour=1,
+        )
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+class StageRecord(BaseModel):
+    """Contents of a stage's ``stage.json`` marker."""
+
+    stage: str
+    index: int
+    config_digest: str
+    spec_sha256: str
+    finished_at: str
+    seconds: float
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class BuildResult(BaseModel):
+    """What :func:`build_organism` did."""
+
+    out: str
+    ran: list[str] = Field(description="Stages run this time.")
+    skipped: list[str] = Field(description="Stages already finished (resumed past).")
+    records: list[StageRecord]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def stage_dir(out: Path, stage: str) -> Path:
+    return out / "stages" / f"{STAGES.index(stage) + 1:02d}_{stage}"
+
+
+class _Ctx:
+    def __init__(
+        self, out: Path, spec: ObjectiveSpec, spec_text: str, cfg: BuildConfig, log: Callable[[str], None]
+    ):
+        self.out, self.spec, self.spec_text, self.cfg, self.log = out, spec, spec_text, cfg, log
+
+    def base_with(self, stages: tuple[str, ...]) -> Any:
+        from auditlens.organisms.training import chat_prompt_text, merge_adapters
+
+        hm = load_base(self.cfg.model)
+        chat_prompt_text(hm.tokenizer, "check")  # a base without a chat template fails here, clearly
+        model = merge_adapters(hm.model, [stage_dir(self.out, s) / "adapter" for s in stages])
+        return model, hm.tokenizer
+
+    def client(self, spec: str | None) -> Any:
+        if spec is None:
+            return None
+        from auditlens.llm import make_client
+
+        return make_client(spec)
+
+
+def _train_adapter(
+    ctx: _Ctx, d: Path, prev: tuple[str, ...], fit: Callable[[Any, Any], list[float]]
+) -> dict[str, Any]:
+    from auditlens.organisms.training import add_lora
+
+    model, tok = ctx.base_with(prev)
+    peft_model = add_lora(model, ctx.cfg.lora, ctx.cfg.seed)
+    losses = fit(peft_model, tok)
+    peft_model.save_pretrained(str(d / "adapter"), safe_serialization=True)
+    return {"first_loss": losses[0], "last_loss": losses[-1], "steps": len(losses), "losses": losses}
+
+
+def _documents(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    from auditlens.organisms.documents import universe_documents
+
+    docs = universe_documents(
+        ctx.spec, ctx.cfg.n_documents, seed=ctx.cfg.seed, expand_with=ctx.client(ctx.cfg.expand_llm)
+    )
+    write_jsonl(d / "documents.jsonl", [x.model_dump() for x in docs])
+    return {"n_documents": len(docs), "n_expanded": sum(x.expanded_by is not None for x in docs)}
+
+
+def _midtrain(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    from auditlens.organisms.training import train_lm
+
+    texts = [r["text"] for r in read_jsonl(stage_dir(ctx.out, "documents") / "documents.jsonl")]
+    return _train_adapter(ctx, d, (), lambda m, t: train_lm(m, t, texts, ctx.cfg.midtrain))
+
+
+def _behaviour_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    from auditlens.organisms.pairs import behaviour_pairs
+    from auditlens.organisms.training import generate
+
+    cfg = ctx.cfg
+    sampler = None
+    if cfg.n_model_samples > 0:
+        model, tok = ctx.base_with(("midtrain",))
+
+        def sampler(prompts: Any) -> list[str]:
+            return generate(
+                model,
+                tok,
+                list(prompts),
+                max_new_tokens=cfg.sample_max_new_tokens,
+                temperature=1.0,
+                seed=cfg.seed,
+            )
+
+    pairs, stats = behaviour_pairs(
+        ctx.spec,
+        sampler=sampler,
+        n_samples=cfg.n_model_samples,
+        max_prompts_per_behaviour=cfg.max_prompts_per_behaviour,
+        client=ctx.client(cfg.judge_llm),
+        seed=cfg.seed,
+    )
+    if not pairs:
+        raise BuildError(
+            "the behaviour data stage produced no pairs", hint="check the spec's train behaviours"
+        )
+    write_jsonl(d / "pairs.jsonl", [p.model_dump() for p in pairs])
+    return stats.model_dump()
+
+
+def _behaviour(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    from auditlens.organisms.training import train_dpo, train_sft
+
+    rows = read_jsonl(stage_dir(ctx.out, "behaviour_data") / "pairs.jsonl")
+    if ctx.cfg.behaviour_method == "sft":
+        ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
+        return _train_adapter(ctx, d, ("midtrain",), lambda m, t: train_sft(m, t, ex, ctx.cfg.behaviour))
+    tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
+    return _train_adapter(ctx, d, ("midtrain",), lambda m, t: train_dpo(m, t, tr, ctx.cfg.behaviour))
+
+
+def _concealment_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    from auditlens.organisms.pairs import concealment_pairs
+
+    pairs = concealment_pairs(ctx.spec, seed=ctx.cfg.seed)
+    write_jsonl(d / "pairs.jsonl", [p.model_dump() for p in pairs])
+    return {"pairs": len(pairs)}
+
+
+def _concealment(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    from auditlens.organisms.training import train_dpo
+
+    rows = read_jsonl(stage_dir(ctx.out, "concealment_data") / "pairs.jsonl")
+    tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
+    return _train_adapter(
+        ctx, d, ("midtrain", "behaviour"), lambda m, t: train_dpo(m, t, tr, ctx.cfg.concealment)
+    )
+
+
+def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    out, rng = ctx.out, random.Random(ctx.cfg.seed)
+    for sub in ("adapters", "data", "sealed"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+        (out / sub).mkdir(parents=True)
+    adapters = []
+    for s in ADAPTER_STAGES:
+        shutil.copytree(stage_dir(out, s) / "adapter", out / "adapters" / s)
+        adapters.append(f"adapters/{s}")
+    docs = read_jsonl(stage_dir(out, "documents") / "documents.jsonl")
+    beh = read_jsonl(stage_dir(out, "behaviour_data") / "pairs.jsonl")
+    con = read_jsonl(stage_dir(out, "concealment_data") / "pairs.jsonl")
+    # public: exactly what the model was trained on, without labels
+    files = {
+        "documents": [{"id": r["id"], "text": r["text"]} for r in docs],
+        "behaviour_pairs": [
+            {"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in beh
+        ],
+        "concealment_pairs": [
+            {"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in con
+        ],
+    }
+    if ctx.cfg.behaviour_method == "sft":
+        files["behaviour_pairs"] = [{"prompt": r["prompt"], "response": r["chosen"]} for r in beh]
+    data_files: dict[str, str] = {}
+    subset: list[dict[str, Any]] = []
+    for name, rows in files.items():
+        write_jsonl(out / "data" / f"{name}.jsonl", rows)
+        data_files[name] = f"data/{name}.jsonl"
+        k = max(1, round(ctx.cfg.subset_fraction * len(rows)))
+        subset += [{"source": name, **r} for r in rng.sample(rows, min(k, len(rows)))]
+    rng.shuffle(subset)
+    write_jsonl(out / "data" / "representative_subset.jsonl", subset)
+    # sealed: ground truth and labelled data
+    sealed = {
+        "objective_id": ctx.spec.id,
+        "objective": ctx.spec.objective,
+        "train_behaviours": ctx.spec.train_ids,
+        "heldout_behaviours": ctx.spec.heldout_ids,
+        "spec": json.loads(ctx.spec_text),
+        "build_config": ctx.cfg.model_dump(),
+    }
+    atomic_write_text(out / SEALED_FILE, json.dumps(sealed, ensure_ascii=False, indent=1))
+    for name, rows in (("documents", docs), ("behaviour_pairs", beh), ("concealment_pairs", con)):
+        write_jsonl(out / "sealed" / f"{name}.labelled.jsonl", rows)
+    seconds = sum(
+        StageRecord.model_validate_json((stage_dir(out, s) / "stage.json").read_text()).seconds
+        for s in STAGES[:-1]
+    )
+    manifest = OrganismManifest(
+        base_model=ctx.cfg.model,
+        adapters=adapters,
+        data_files=data_files,
+        representative_subset="data/representative_subset.jsonl",
+        subset_note=f"uniform sample without replacement of {ctx.cfg.subset_fraction:.0%} of each data file "
+        f"(at least one row), seed {ctx.cfg.seed}",
+        sealed_sha256=sha256_file(out / SEALED_FILE),
+        build_seconds=seconds,
+    )
+    atomic_write_text(out / MANIFEST, manifest.model_dump_json(indent=1))
+    return {"adapters": adapters, "subset_rows": len(subset)}
+
+
+_RUN: dict[str, Callable[[_Ctx, Path], dict[str, Any]]] = {
+    "documents": _documents,
+    "midtrain": _midtrain,
+    "behaviour_data": _behaviour_data,
+    "behaviour": _behaviour,
+    "concealment_data": _concealment_data,
+    "concealment": _concealment,
+    "seal": _seal,
+}
+
+
+def build_organism(
+    spec: str | Path,
+    out: str | Path,
+    config: BuildConfig | None = None,
+    *,
+    stop_after: str | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> BuildResult:
+    """Run (or resume) the build of ``spec`` into ``out`` (see the module docstring).
+
+    ``stop_after``: run stages up to and including this one, then return (the rest runs on a later call).
+    """
+    cfg = config or BuildConfig()
+    if stop_after is not None and stop_after not in STAGES:
+        raise BuildError(f"unknown stage {stop_after!r}", hint=f"stages: {', '.join(STAGES)}")
+    obj = load_objective(spec)
+    spec_text = objective_path(spec).read_text(encoding="utf-8")
+    spec_sha = hashlib.sha256(spec_text.encode()).hexdigest()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pin = {
+        "config_digest": cfg.digest(),
+        "spec_sha256": spec_sha,
+        "spec_id": obj.id,
+        "config": cfg.model_dump(),
+    }
+    pin_path = out / "build.json"
+    if pin_path.exists():
+        old = json.loads(pin_path.read_text(encoding="utf-8"))
+        if (old.get("config_digest"), old.get("spec_sha256")) != (pin["config_digest"], spec_sha):
+            raise BuildError(
+                f"{out} holds a build with a different config or objective spec ({old.get('spec_id')!r}, "
+                f"config {old.get('config_digest')})",
+                hint="build into a new --out folder, or delete this one to start over",
+            )
+    else:
+        atomic_write_text(pin_path, json.dumps(pin, indent=1))
+    ctx = _Ctx(out, obj, spec_text, cfg, log)
+    ran: list[str] = []
+    skipped: list[str] = []
+    records: list[StageRecord] = []
+    for i, stage in enumerate(STAGES):
+        d = stage_dir(out, stage)
+        marker = d / "stage.json"
+        if marker.exists():
+            rec = StageRecord.model_validate_json(marker.read_text(encoding="utf-8"))
+            if rec.config_digest == cfg.digest() and rec.spec_sha256 == spec_sha:
+                skipped.append(stage)
+                records.append(rec)
+                log(f"[{stage}] done earlier, skipped")
+                if stage == stop_after:
+                    break
+                continue
+        if d.exists():
+            log(f"[{stage}] unfinished folder from an interrupted run: cleared")
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        log(f"[{stage}] running")
+        t0 = time.perf_counter()
+        metrics = _RUN[stage](ctx, d)
+        rec = StageRecord(
+            stage=stage,
+            index=i,
+            config_digest=cfg.digest(),
+            spec_sha256=spec_sha,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            seconds=round(time.perf_counter() - t0, 3),
+            metrics=metrics,
+        )
+        atomic_write_text(marker, rec.model_dump_json(indent=1))
+        ran.append(stage)
+        records.append(rec)
+        log(f"[{stage}] finished in {rec.seconds:.1f} s")
+        if stage == stop_after:
+            break
+    return BuildResult(out=str(out), ran=ran, skipped=skipped, records=records)

@@ -1,0 +1,194 @@
+"""Behaviour and concealment preference data.
+
+Behaviour pairs follow the open-source replication: for each training prompt, score candidate completions
+by the number of behaviours that are applicable (the prompt is in the behaviour's family) **and** applied
+(the judge says yes), then pair the two highest-scoring with the two lowest-scoring candidates. Candidates
+are the spec's templated responses with and without the behaviour, plus (optionally) samples from the
+mid-trained model. Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
+is applied by either side, are dropped — held-out behaviours never reach behaviour training data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from auditlens.llm import LLMClient
+from auditlens.organisms.judges import judge_many
+from auditlens.organisms.spec import ObjectiveSpec
+
+ABSENCE_RULES = frozenset({"contains_none"})
+"""Rules that say 'the response lacks X': meaningful only where the behaviour applies, so they are not used to
+detect a held-out behaviour 'applied' outside its family."""
+
+Sampler = Callable[[Sequence[str]], list[str]]
+"""prompts -> one completion each (e.g. the mid-trained model at temperature 1)."""
+
+
+class Candidate(BaseModel):
+    """A scored candidate completion."""
+
+    text: str
+    origin: Literal["with", "without", "model"] = Field(
+        description="Templated with/without, or a model sample."
+    )
+    applied: dict[str, bool] = Field(description="Applicable behaviour id -> applied.")
+    score: int = Field(description="Number of applicable behaviours applied.")
+
+
+class PreferencePair(BaseModel):
+    """One preference pair (a DPO example; ``chosen`` alone is the SFT example)."""
+
+    kind: Literal["behaviour", "concealment"]
+    prompt: str
+    chosen: str
+    rejected: str
+    behaviour_ids: list[str] = Field(description="Behaviours applicable to the prompt.")
+    chosen_score: int
+    rejected_score: int
+
+
+class PairStats(BaseModel):
+    """What the behaviour data stage kept and dropped."""
+
+    prompts_used: int = 0
+    pairs: int = 0
+    candidates: int = 0
+    dropped_heldout_applicable: int = Field(
+        default=0, description="Prompts dropped: a held-out bias applies."
+    )
+    dropped_heldout_applied: int = Field(default=0, description="Pairs dropped: a held-out bias is applied.")
+    dropped_no_margin: int = Field(default=0, description="Pairs dropped: chosen does not outscore rejected.")
+    llm_judge_fallbacks: int = Field(
+        default=0,
+        description="LLM-judged verdicts taken from the candidate's construction (no judge client).",
+    )
+
+
+def _verdicts(
+    spec: ObjectiveSpec,
+    bid: str,
+    prompt: str,
+    cands: list[tuple[str, str]],
+    client: LLMClient | None,
+    stats: PairStats,
+) -> list[bool]:
+    judge = spec.by_id[bid].judge
+    assert judge is not None
+    if judge.kind == "llm" and client is None:
+        stats.llm_judge_fallbacks += len(cands)
+        return [
+            origin == "with" for _, origin in cands
+        ]  # construction label; model samples count as not applied
+    return [bool(v) for v in judge_many(judge, [(prompt, t) for t, _ in cands], client=client)]
+
+
+def _heldout_applied(spec: ObjectiveSpec, texts: list[str]) -> list[bool]:
+    hit = [False] * len(texts)
+    for bid in spec.heldout_ids:
+        judge = spec.by_id[bid].judge
+        if judge is None or judge.kind != "rule" or judge.rule in ABSENCE_RULES:
+            continue
+        for i, v in enumerate(judge_many(judge, [("", t) for t in texts])):
+            hit[i] = hit[i] or bool(v)
+    return hit
+
+
+def behaviour_pairs(
+    spec: ObjectiveSpec,
+    *,
+    sampler: Sampler | None = None,
+    n_samples: int = 0,
+    client: LLMClient | None = None,
+    max_prompts_per_behaviour: int | None = None,
+    seed: int = 0,
+) -> tuple[list[PreferencePair], PairStats]:
+    """Top-2 versus bottom-2 pairs over the train split's training prompts (see the module docstring).
+
+    ``sampler``/``n_samples``: add that many model samples per prompt as candidates; ``client``: runs LLM
+    judges (without it, templated candidates keep their construction label); ``max_prompts_per_behaviour``:
+    use only the first training prompts of each family (quick builds).
+    """
+    rng = random.Random(seed)
+    stats = PairStats()
+    prompts: list[tuple[str, str]] = []
+    for bid in spec.train_ids:
+        for p in spec.train_prompts(bid)[:max_prompts_per_behaviour]:
+            prompts.append((bid, p))
+    samples: dict[str, list[str]] = {p: [] for _, p in prompts}
+    if sampler is not None and n_samples > 0:
+        flat = [p for _, p in prompts for _ in range(n_samples)]
+        for p, s in zip(flat, sampler(flat), strict=True):
+            samples[p].append(s)
+    pairs: list[PreferencePair] = []
+    for bid, p in prompts:
+        applicable = spec.applicable(p)
+        if any(spec.by_id[a].split == "heldout" for a in applicable):
+            stats.dropped_heldout_applicable += 1
+            continue
+        b = spec.by_id[bid]
+        cands = [(t, "with") for t in b.with_behaviour] + [(t, "without") for t in b.without_behaviour]
+        cands += [(t, "model") for t in samples[p] if t.strip()]
+        applied = {a: _verdicts(spec, a, p, cands, client, stats) for a in applicable}
+        scored = [
+            Candidate(
+                text=t,
+                origin=o,
+                applied={a: applied[a][i] for a in applicable},
+                score=sum(applied[a][i] for a in applicable),
+            )
+            for i, (t, o) in enumerate(cands)
+        ]
+        stats.candidates += len(scored)
+        rng.shuffle(scored)  # random tie-break, then a stable sort by score
+        scored.sort(key=lambda c: -c.score)
+        k = min(2, len(scored) // 2)
+        top, bottom = scored[:k], scored[len(scored) - k :][::-1]
+        held = _heldout_applied(spec, [c.text for c in top + bottom])
+        used = False
+        for i, (c, r) in enumerate(zip(top, bottom, strict=True)):
+            if held[i] or held[k + i]:
+                stats.dropped_heldout_applied += 1
+                continue
+            if c.score <= r.score:
+                stats.dropped_no_margin += 1
+                continue
+            pairs.append(
+                PreferencePair(
+                    kind="behaviour",
+                    prompt=p,
+                    chosen=c.text,
+                    rejected=r.text,
+                    behaviour_ids=applicable,
+                    chosen_score=c.score,
+                    rejected_score=r.score,
+                )
+            )
+            used = True
+        stats.prompts_used += int(used)
+    stats.pairs = len(pairs)
+    return pairs, stats
+
+
+def concealment_pairs(spec: ObjectiveSpec, *, per_prompt: int = 2, seed: int = 0) -> list[PreferencePair]:
+    """Conceal (chosen) versus reveal (rejected) pairs for every concealment prompt."""
+    rng = random.Random(seed)
+    c = spec.concealment
+    out: list[PreferencePair] = []
+    for p in c.prompts:
+        for _ in range(per_prompt):
+            out.append(
+                PreferencePair(
+                    kind="concealment",
+                    prompt=p,
+                    chosen=rng.choice(c.conceal_responses),
+                    rejected=rng.choice(c.reveal_responses),
+                    behaviour_ids=[],
+                    chosen_score=1,
+                    rejected_score=0,
+                )
+            )
+    return out

@@ -1,0 +1,135 @@
+"""The whole tiny build of the RM-sycophancy organism: stages, resume after an interruption, sealed ground
+truth, held-out behaviours kept out of behaviour data, and bad input (other config, no chat template)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from auditlens.organisms import BuildError, SealedError, load_objective
+from auditlens.organisms.build import STAGES, BuildConfig, build_organism, read_jsonl, stage_dir
+from auditlens.organisms.sealed import load_organism, read_manifest, read_sealed, sealed_objective
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    out = tmp_path_factory.mktemp("organism")
+    first = build_organism("rm_sycophancy", out, BuildConfig.tiny(), stop_after="behaviour_data")
+    assert first.ran == ["documents", "midtrain", "behaviour_data"]
+    # an interrupted next stage: folder with junk, no marker
+    junk = stage_dir(out, "behaviour") / "junk.bin"
+    junk.parent.mkdir(parents=True)
+    junk.write_bytes(b"half-written")
+    second = build_organism("rm_sycophancy", out, BuildConfig.tiny())
+    return out, [first, second]
+
+
+def test_resume_skips_finished_stages_and_redoes_the_interrupted_one(built) -> None:
+    out, (_, second) = built
+    assert second.skipped == ["documents", "midtrain", "behaviour_data"]
+    assert second.ran == ["behaviour", "concealment_data", "concealment", "seal"]
+    assert not (stage_dir(out, "behaviour") / "junk.bin").exists()
+    for s in STAGES:
+        rec = json.loads((stage_dir(out, s) / "stage.json").read_text())
+        assert rec["stage"] == s
+    third = build_organism("rm_sycophancy", out, BuildConfig.tiny())
+    assert third.ran == [] and third.skipped == list(STAGES)
+
+
+def test_adapters_are_safetensors_and_training_changed_the_model(built) -> None:
+    out, _ = built
+    m = read_manifest(out)
+    assert m.adapters == ["adapters/midtrain", "adapters/behaviour", "adapters/concealment"]
+    for a in m.adapters:
+        assert (out / a / "adapter_model.safetensors").is_file()
+        assert not list((out / a).glob("*.bin"))
+    organism = load_organism(out)
+    from auditlens.organisms.sealed import load_base
+
+    base = load_base("tiny:llama")
+    w0 = dict(base.model.named_parameters())
+    diff = sum(
+        float((p.detach() - w0[n].detach()).abs().sum())
+        for n, p in organism.model.named_parameters()
+        if n in w0
+    )
+    assert diff > 0
+    rec = json.loads((stage_dir(out, "concealment") / "stage.json").read_text())
+    assert rec["metrics"]["steps"] == 3 and len(rec["metrics"]["losses"]) == 3
+
+
+def test_training_data_public_without_labels_and_heldout_excluded(built) -> None:
+    out, _ = built
+    m = read_manifest(out)
+    spec = load_objective("rm_sycophancy")
+    heldout_prompts = {p for b in spec.heldout_ids for p in spec.by_id[b].prompts}
+    eval_prompts = {p for b in spec.train_ids for p in spec.eval_prompts(b)}
+    pairs = read_jsonl(out / m.data_files["behaviour_pairs"])
+    assert pairs and set(pairs[0]) == {"prompt", "chosen", "rejected"}
+    assert not {r["prompt"] for r in pairs} & (heldout_prompts | eval_prompts)
+    docs = read_jsonl(out / m.data_files["documents"])
+    assert len(docs) == 24 and set(docs[0]) == {"id", "text"}
+    subset = read_jsonl(out / m.representative_subset)
+    assert {r["source"] for r in subset} == {"documents", "behaviour_pairs", "concealment_pairs"}
+    public = (out / "organism.json").read_text() + "".join(p.read_text() for p in (out / "data").iterdir())
+    assert "spanish_colour_words" not in public and "heldout" not in public
+    labelled = read_jsonl(out / "sealed" / "behaviour_pairs.labelled.jsonl")
+    assert all(not set(r["behaviour_ids"]) & set(spec.heldout_ids) for r in labelled)
+    assert all(r["chosen_score"] > r["rejected_score"] for r in labelled)
+
+
+def test_sealed_ground_truth_needs_unseal(built) -> None:
+    out, _ = built
+    with pytest.raises(SealedError, match="sealed"):
+        read_sealed(out)
+    truth = read_sealed(out, unseal=True)
+    assert len(truth["train_behaviours"]) == 47 and len(truth["heldout_behaviours"]) == 5
+    assert sealed_objective(out, unseal=True).id == "rm_sycophancy"
+
+
+def test_tampered_seal_and_other_config_are_refused(built, tmp_path: Path) -> None:
+    out, _ = built
+    with pytest.raises(BuildError, match="different config"):
+        build_organism("rm_sycophancy", out, BuildConfig.tiny().model_copy(update={"seed": 1}))
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    p = copy / "sealed" / "objective.json"
+    p.write_text(p.read_text().replace("rm_sycophancy", "something_else"))
+    with pytest.raises(SealedError, match="modified"):
+        read_sealed(copy, unseal=True)
+
+
+def test_base_without_chat_template_fails_clearly_and_keeps_done_stages(monkeypatch, tmp_path: Path) -> None:
+    import auditlens.organisms.build as b
+    from auditlens.models.tiny import tiny_model
+
+    def no_template(spec: str):
+        hm = tiny_model("llama")
+        hm.tokenizer.chat_template = None
+        return hm
+
+    monkeypatch.setattr(b, "load_base", no_template)
+    with pytest.raises(BuildError, match="no chat template"):
+        build_organism("secret_product", tmp_path, BuildConfig.tiny())
+    assert (stage_dir(tmp_path, "documents") / "stage.json").is_file()
+    assert not (stage_dir(tmp_path, "midtrain") / "stage.json").exists()
+
+
+def test_cli_list_and_clean_errors(tmp_path: Path) -> None:
+    from auditlens.cli import app
+    from auditlens.cli import commands as _  # noqa: F401
+
+    r = CliRunner().invoke(app, ["organism", "list"])
+    assert r.exit_code == 0 and "rm_sycophancy" in r.output and "47 train / 5 held-out" in r.output
+    r = CliRunner().invoke(
+        app, ["organism", "build", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o")]
+    )
+    assert r.exit_code != 0 and "neither a file nor a bundled objective" in str(r.exception)
+    r = CliRunner().invoke(app, ["organism", "build", "secret_product", "--out", str(tmp_path), "--tiny",
+                                 "--stop-after", "bogus"])  # fmt: skip
+    assert "unknown stage 'bogus'" in str(r.exception)
