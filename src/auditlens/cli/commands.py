@@ -11,6 +11,7 @@ from auditlens.cli import (
     info,  # noqa: F401
     interpret,  # noqa: F401
     monitor,  # noqa: F401
+    organism,  # noqa: F401
     replicate,  # noqa: F401
     run,  # noqa: F401
 )
