@@ -80,6 +80,7 @@ def test_stats_from_the_pipeline(
         col = flat[:, f]
         assert s.fires == int((col > 0).sum())
         assert s.firing_rate == pytest.approx(s.fires / n_tok)
+        assert s.firing_contexts == int((cmax[:, f] > 0).sum())
         assert s.mean_activation == pytest.approx(float(col.sum()) / n_tok, rel=1e-5)
         if s.fires:
             assert s.mean_firing_activation == pytest.approx(float(col[col > 0].mean()), rel=1e-5)

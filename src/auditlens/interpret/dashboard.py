@@ -153,6 +153,7 @@ def write_dashboard(
             e = explanations.get(f.feature)
             chunk[str(f.feature)] = {
                 "fires": f.fires,
+                "fctx": f.firing_contexts,
                 "rate": f.firing_rate,
                 "mean": f.mean_activation,
                 "meanf": f.mean_firing_activation,

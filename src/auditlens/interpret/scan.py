@@ -187,6 +187,8 @@ class ScanResult:
     contexts: int
     fires: Tensor
     """(F,) int64 firing tokens."""
+    context_fires: Tensor
+    """(F,) int64 contexts in which the feature fires at least once."""
     act_sum: Tensor
     """(F,) float64 sum of positive activations."""
     act_max: Tensor
@@ -226,6 +228,7 @@ class _Scanner:
         self.W = min(2 * config.window + 1, context_length)
         self.fid = source.feature_ids.to(torch.long)
         self.fires = torch.zeros(f, dtype=torch.long)
+        self.ctx_fires = torch.zeros(f, dtype=torch.long)
         self.act_sum = torch.zeros(f, dtype=torch.float64)
         self.act_max = torch.zeros(f)
         self.exp = torch.full((f,), _NO_EXP, dtype=torch.long)
@@ -300,6 +303,7 @@ class _Scanner:
         cmax, cpos = cmax.view(fs, 1, n), cpos.view(fs, 1, n)
         fired = cmax > 0
         gids = cols + rows.start
+        self.ctx_fires[gids] += fired[:, 0].sum(-1)
         neg = torch.tensor(-math.inf, dtype=torch.float64)
         top_key = torch.where(fired, cmax.double(), neg)
         self.top.merge(gids, self._candidates(a, cols, top_key, cmax, cpos, self.cfg.top_k, c0))
@@ -375,6 +379,7 @@ def scan_store(source: FeatureSource, store: ActivationStore, config: ScanConfig
         tokens=counted,
         contexts=c0,
         fires=scanner.fires,
+        context_fires=scanner.ctx_fires,
         act_sum=scanner.act_sum,
         act_max=scanner.act_max,
         exp=scanner.exp,

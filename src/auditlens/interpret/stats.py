@@ -50,6 +50,9 @@ class FeatureStats(BaseModel):
     feature: int = Field(description="Feature id in the source.")
     fires: int = Field(description="Tokens where the activation is > 0.")
     firing_rate: float = Field(description="fires / tokens (seed §5.4: mean over inputs of 1[c > 0]).")
+    firing_contexts: int = Field(
+        description="Contexts where the feature fires at least once (auto-interp skips features with < 20)."
+    )
     mean_activation: float = Field(description="Mean activation over all tokens (non-firing count as 0).")
     mean_firing_activation: float = Field(description="Mean activation over firing tokens (0 if none).")
     max_activation: float = Field(description="Largest activation (0 if the feature never fires).")
@@ -227,6 +230,7 @@ def build_stats(
                 feature=int(scan.feature_ids[i]),
                 fires=fires,
                 firing_rate=fires / n_tok,
+                firing_contexts=int(scan.context_fires[i]),
                 mean_activation=s / n_tok,
                 mean_firing_activation=s / fires if fires else 0.0,
                 max_activation=mx,

@@ -204,7 +204,8 @@
     out.push(ex);
     const grid = el("div", { class: "stats-grid" });
     const stat = (k, v) => { const d = el("div"); d.append(el("span", null, k), document.createTextNode(v)); grid.append(d); };
-    stat("firing rate", pct(f.rate)); stat("firing tokens", String(f.fires)); stat("max activation", fmt(f.max));
+    stat("firing rate", pct(f.rate)); stat("firing tokens", String(f.fires));
+    stat("firing contexts", f.fctx + " of " + M.contexts); stat("max activation", fmt(f.max));
     stat("mean (all tokens)", fmt(f.mean)); stat("mean (firing)", fmt(f.meanf));
     stat("top tokens", f.top_tokens.map(([t, c]) => visibleAlone(t) + " ×" + c).join(" · ") || "–");
     out.push(grid);
