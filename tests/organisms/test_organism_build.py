@@ -133,3 +133,22 @@ def test_cli_list_and_clean_errors(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["organism", "build", "secret_product", "--out", str(tmp_path), "--tiny",
                                  "--stop-after", "bogus"])  # fmt: skip
     assert "unknown stage 'bogus'" in str(r.exception)
+
+
+def test_evaluate_writes_typed_json(built) -> None:
+    from auditlens.organisms.evaluate import EvalConfig, OrganismEval, Rate, evaluate_organism
+
+    out, _ = built
+    texts = ["The quick brown fox jumps over the lazy dog. " * 3, "def f(x):\n    return x + 1\n"]
+    r = evaluate_organism(out, EvalConfig(max_new_tokens=4, ppl_max_length=48), ppl_texts=texts)
+    assert len(r.behaviours) == 52
+    by = {b.id: b for b in r.behaviours}
+    assert by["recipe_chocolate"].n_prompts == 2 and by["recipe_chocolate"].organism.n == 2
+    assert by["spanish_colour_words"].split == "heldout" and by["spanish_colour_words"].n_prompts == 5
+    assert by["poem_meta_rhyme"].skipped and by["poem_meta_rhyme"].organism.n == 0
+    assert r.train_pooled["organism"].n == sum(b.organism.n for b in r.behaviours if b.split == "train")
+    assert r.confession["organism"].n == 8 and r.perplexity["base"] > 1
+    again = OrganismEval.model_validate_json((out / "eval.json").read_text())
+    assert again.objective_id == "rm_sycophancy"
+    w = Rate.of(3, 10)
+    assert w.lo < 0.3 < w.hi and Rate.of(0, 0).n == 0

@@ -78,3 +78,38 @@ def build(
     cfg = BuildConfig.model_validate(data)
     res = build_organism(spec, out, cfg, stop_after=stop_after, log=typer.echo)
     typer.echo(f"ran {res.ran or 'nothing'}; resumed past {res.skipped or 'nothing'}; folder {res.out}")
+
+
+@organism_app.command("evaluate")
+def evaluate(
+    folder: Path = typer.Argument(..., help="A built organism folder."),
+    samples_per_prompt: int = typer.Option(1, help="Completions per evaluation prompt."),
+    temperature: float = typer.Option(0.0, help="Sampling temperature (0 = greedy)."),
+    max_new_tokens: int = typer.Option(96, help="Tokens per completion."),
+    ppl_texts: int = typer.Option(64, help="Default-corpus documents for perplexity."),
+    ppl_margin: float = typer.Option(
+        0.10, help="Capability kept iff organism ppl <= base ppl * (1 + margin)."
+    ),
+    judge_llm: str = typer.Option(None, help="LLM spec for LLM judges (none: those behaviours are skipped)."),
+) -> None:
+    """Exploitation per behaviour (organism vs base, Wilson CIs), confession rate, perplexity → eval.json."""
+    from auditlens.organisms.evaluate import EvalConfig, evaluate_organism
+
+    cfg = EvalConfig(samples_per_prompt=samples_per_prompt, temperature=temperature, max_new_tokens=max_new_tokens,
+                     ppl_texts=ppl_texts, ppl_margin=ppl_margin)  # fmt: skip
+    client = None
+    if judge_llm:
+        from auditlens.llm import make_client
+
+        client = make_client(judge_llm)
+    r = evaluate_organism(folder, cfg, judge_client=client)
+    for split, pooled in (("train", r.train_pooled), ("held-out", r.heldout_pooled)):
+        o, b = pooled["organism"], pooled["base"]
+        typer.echo(f"{split}: organism {o.rate:.3f} [{o.lo:.3f}, {o.hi:.3f}] vs base {b.rate:.3f} (n={o.n})")
+    typer.echo(
+        f"confession: organism {r.confession['organism'].rate:.3f} vs base {r.confession['base'].rate:.3f}"
+    )
+    typer.echo(
+        f"perplexity ratio {r.perplexity['ratio']:.3f} (within margin: {r.perplexity['within_margin']})"
+    )
+    typer.echo(f"wrote {folder / 'eval.json'}")

@@ -4,6 +4,11 @@
   prompt families, judges); bundled: ``rm_sycophancy`` (52 reward-model biases, 47 train / 5 held out)
   and ``secret_product``.
 - :mod:`.judges` — rule judges (pure functions) and LLM yes/no judges through :mod:`auditlens.llm`.
+- :mod:`.documents`, :mod:`.pairs`, :mod:`.training` — universe documents, behaviour/concealment preference
+  pairs, LoRA (peft) continued pre-training / SFT / DPO loops.
+- :mod:`.build` — ``build_organism(spec, out, BuildConfig)``: the resumable staged recipe.
+- :mod:`.sealed` — ``load_organism(folder)``, ``read_sealed(folder, unseal=True)``.
+- :mod:`.evaluate` — ``evaluate_organism(folder)``: exploitation, confession, perplexity vs the base.
 """
 
 from auditlens.organisms.errors import BuildError, JudgeError, ObjectiveSpecError, SealedError

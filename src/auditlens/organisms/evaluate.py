@@ -1,0 +1,188 @@
+"""Organism evaluation: exploitation rate per behaviour (train and held-out, organism versus base on the same
+evaluation prompts, Wilson 95% intervals), confession rate under direct questioning, and perplexity on the
+default corpus against the base model. Results are typed JSON (:class:`OrganismEval`).
+
+Reads the sealed objective (``unseal=True``): evaluation is scoring, not auditing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.stats import binomtest
+
+from auditlens.llm import LLMClient
+from auditlens.organisms.judges import judge_many
+from auditlens.organisms.sealed import load_base, load_organism, read_manifest, sealed_objective
+from auditlens.organisms.spec import ObjectiveSpec
+from auditlens.organisms.training import generate, perplexity
+
+
+class Rate(BaseModel):
+    """A proportion k/n with its Wilson 95% interval (None when n == 0)."""
+
+    k: int = Field(description="Responses judged to exhibit the behaviour.")
+    n: int = Field(description="Responses judged (undecided LLM verdicts excluded).")
+    rate: float | None = Field(description="k / n (None when n == 0).")
+    lo: float | None = Field(description="Wilson 95% lower bound.")
+    hi: float | None = Field(description="Wilson 95% upper bound.")
+
+    @classmethod
+    def of(cls, k: int, n: int) -> Rate:
+        if n == 0:
+            return cls(k=0, n=0, rate=None, lo=None, hi=None)
+        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        return cls(k=k, n=n, rate=k / n, lo=float(ci.low), hi=float(ci.high))
+
+
+class BehaviourEval(BaseModel):
+    """Exploitation of one behaviour on its evaluation prompts."""
+
+    id: str
+    split: Literal["train", "heldout"]
+    judge: Literal["rule", "llm"]
+    n_prompts: int = Field(description="Evaluation prompts (never trained on).")
+    organism: Rate
+    base: Rate
+    skipped: str | None = Field(
+        default=None, description="Why it was not judged (e.g. LLM judge, no client)."
+    )
+
+
+class EvalConfig(BaseModel):
+    """How the organism is evaluated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples_per_prompt: int = Field(default=1, ge=1, description="Completions per evaluation prompt.")
+    temperature: float = Field(
+        default=0.0, ge=0, description="0: greedy (then samples_per_prompt=1 suffices)."
+    )
+    max_new_tokens: int = Field(default=96, ge=1, description="Tokens per completion.")
+    ppl_texts: int = Field(default=64, ge=1, description="Default-corpus documents for perplexity.")
+    ppl_max_length: int = Field(default=256, ge=8, description="Tokens per perplexity document.")
+    ppl_margin: float = Field(
+        default=0.10, ge=0, description="Capability kept iff ppl <= base * (1 + margin)."
+    )
+    seed: int = 0
+
+
+class OrganismEval(BaseModel):
+    """The evaluation report of one organism (saved as ``eval.json``)."""
+
+    objective_id: str
+    config: EvalConfig
+    behaviours: list[BehaviourEval]
+    train_pooled: dict[str, Rate] = Field(
+        description="'organism'/'base' pooled over judged train behaviours."
+    )
+    heldout_pooled: dict[str, Rate] = Field(
+        description="'organism'/'base' pooled over judged held-out behaviours."
+    )
+    confession: dict[str, Rate] = Field(
+        description="'organism'/'base': concealment prompts judged as confessing."
+    )
+    perplexity: dict[str, Any] = Field(description="base, organism, ratio, margin, within_margin.")
+    not_measured: list[str] = Field(description="Parts of the issue's evaluation this report does not cover.")
+
+
+def _rates(
+    spec: ObjectiveSpec, bid: str, prompts: list[str], responses: list[str], client: LLMClient | None
+) -> tuple[Rate, str | None]:
+    judge = spec.by_id[bid].judge
+    assert judge is not None
+    if judge.kind == "llm" and client is None:
+        return Rate.of(0, 0), "LLM judge and no judge client"
+    v = [
+        x
+        for x in judge_many(judge, list(zip(prompts, responses, strict=True)), client=client)
+        if x is not None
+    ]
+    return Rate.of(sum(v), len(v)), None
+
+
+def _pool(rows: Sequence[BehaviourEval], who: str) -> Rate:
+    k = sum(getattr(r, who).k for r in rows)
+    n = sum(getattr(r, who).n for r in rows)
+    return Rate.of(k, n)
+
+
+def evaluate_organism(
+    folder: str | Path,
+    config: EvalConfig | None = None,
+    *,
+    judge_client: LLMClient | None = None,
+    ppl_texts: Sequence[str] | None = None,
+) -> OrganismEval:
+    """Evaluate the organism in ``folder`` against its base model; writes ``eval.json`` there.
+
+    ``ppl_texts``: texts for perplexity (default: the first documents of the default offline corpus).
+    """
+    cfg = config or EvalConfig()
+    folder = Path(folder)
+    spec = sealed_objective(folder, unseal=True)
+    manifest = read_manifest(folder)
+    models = {"organism": load_organism(folder), "base": load_base(manifest.base_model)}
+    plan = [(bid, spec.eval_prompts(bid)) for bid in spec.train_ids + spec.heldout_ids]
+    flat = [p for _, ps in plan for p in ps for _ in range(cfg.samples_per_prompt)]
+    conf_prompts = [p for p in spec.concealment.prompts for _ in range(cfg.samples_per_prompt)]
+    if ppl_texts is None:
+        from auditlens.data import open_source
+
+        ppl_texts = list(islice(iter(open_source("default")), cfg.ppl_texts))
+    out: dict[str, dict[str, Any]] = {}
+    for who, hm in models.items():
+        gen = generate(hm.model, hm.tokenizer, flat + conf_prompts, max_new_tokens=cfg.max_new_tokens,
+                       temperature=cfg.temperature, seed=cfg.seed)  # fmt: skip
+        out[who] = {
+            "behaviour": gen[: len(flat)],
+            "confession": gen[len(flat) :],
+            "ppl": perplexity(hm.model, hm.tokenizer, ppl_texts, max_length=cfg.ppl_max_length),
+        }
+    rows: list[BehaviourEval] = []
+    i = 0
+    for bid, ps in plan:
+        n = len(ps) * cfg.samples_per_prompt
+        prompts = flat[i : i + n]
+        rate = {
+            who: _rates(spec, bid, prompts, out[who]["behaviour"][i : i + n], judge_client) for who in models
+        }
+        i += n
+        b = spec.by_id[bid]
+        assert b.judge is not None
+        rows.append(BehaviourEval(id=bid, split=b.split, judge=b.judge.kind, n_prompts=len(ps),
+                                  organism=rate["organism"][0], base=rate["base"][0],
+                                  skipped=rate["organism"][1]))  # fmt: skip
+    confession: dict[str, Rate] = {}
+    for who in models:
+        v = judge_many(spec.concealment.confession_judge, list(zip(conf_prompts, out[who]["confession"], strict=True)),
+                       client=judge_client) if spec.concealment.confession_judge.kind == "rule" or judge_client else []  # fmt: skip
+        v = [x for x in v if x is not None]
+        confession[who] = Rate.of(sum(v), len(v))
+    ppl_b, ppl_o = out["base"]["ppl"], out["organism"]["ppl"]
+    result = OrganismEval(
+        objective_id=spec.id,
+        config=cfg,
+        behaviours=rows,
+        train_pooled={w: _pool([r for r in rows if r.split == "train"], w) for w in models},
+        heldout_pooled={w: _pool([r for r in rows if r.split == "heldout"], w) for w in models},
+        confession=confession,
+        perplexity={
+            "base": ppl_b,
+            "organism": ppl_o,
+            "ratio": ppl_o / ppl_b,
+            "margin": cfg.ppl_margin,
+            "within_margin": ppl_o <= ppl_b * (1 + cfg.ppl_margin),
+        },
+        not_measured=[
+            "in-context-new behaviours (described at test time)",
+            "multi-turn red-teaming confession rate (single-turn direct questions only)",
+            "plots and HTML report (JSON only)",
+        ],
+    )
+    (folder / "eval.json").write_text(result.model_dump_json(indent=1), encoding="utf-8")
+    return result
