@@ -124,13 +124,19 @@ class Reservoir:
             "value": cand.value[fi, si],
             "ctx": cand.ctx[fi, si],
             "pos": cand.pos[fi, si],
-            "acts": cand.windows(fi, si),
         }
         top = torch.cat([self.key[gi, si], new["key"]], -1).topk(r, dim=-1).indices
-        for name in self._fields():
-            cur = torch.cat([getattr(self, name)[gi, si], new[name]], 1)
-            idx = top if cur.dim() == 2 else top[..., None].expand(-1, -1, cur.shape[-1])
-            getattr(self, name)[gi, si] = cur.gather(1, idx)
+        for name, values in new.items():
+            cur = torch.cat([getattr(self, name)[gi, si], values], 1)
+            getattr(self, name)[gi, si] = cur.gather(1, top)
+        # Windows: kept ones are moved, and only the candidates that entered are cut from the batch.
+        kept = self.acts[gi, si].gather(
+            1, top.clamp(max=r - 1)[..., None].expand(-1, -1, self.acts.shape[-1])
+        )
+        pe, re_ = torch.nonzero(top >= r, as_tuple=True)
+        if len(pe):
+            kept[pe, re_] = cand.windows(fi[pe], si[pe], top[pe, re_] - r)
+        self.acts[gi, si] = kept
 
     def collapse(self, index: Tensor, shift: int) -> None:
         """Merge strata pairwise ``shift`` times for the features in ``index`` (their range doubled)."""
@@ -164,13 +170,13 @@ class _Candidates:
     window: int
     width: int
 
-    def windows(self, fi: Tensor, si: Tensor) -> Tensor:
-        """(m, k, W) activation windows of the candidates of (feature, stratum) pairs ``(fi, si)``."""
-        pos = self.pos[fi, si]
+    def windows(self, fi: Tensor, si: Tensor, j: Tensor) -> Tensor:
+        """(E, W) activation windows of candidates ``(fi, si, j)`` (feature row, stratum, candidate slot)."""
+        pos = self.pos[fi, si, j]
         start = (pos - self.window).clamp(min=0).clamp(max=self.acts.shape[1] - self.width)
-        tpos = start[..., None] + torch.arange(self.width)
-        local = (self.ctx[fi, si] - self.c0)[..., None]
-        return self.acts[local, tpos, self.cols[fi][:, None, None]]
+        tpos = start[:, None] + torch.arange(self.width)
+        local = (self.ctx[fi, si, j] - self.c0)[:, None]
+        return self.acts[local, tpos, self.cols[fi][:, None]]
 
 
 @dataclass
