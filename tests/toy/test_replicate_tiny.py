@@ -83,7 +83,8 @@ def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path) -> None:
     for p in s.pairs:
         assert 0 < p.mmcs <= 1 and 0 <= p.share_matched_above <= 1
         assert sum(p.histogram.counts) == p.d_sae
-    assert s.n_mcs_values == 32 + 64
+    assert s.n_mcs_values == 32 + 64 and 0 < s.n_mcs_values_alive <= s.n_mcs_values
+    assert s.n_mcs_values_alive == sum(sum(p.histogram_alive.counts) for p in s.pairs)
     assert 1 <= s.median_participation_ratio <= 32
     names = [c.name for c in transformer_claims(s)]
     assert names == ["e_bimodal", "e_plateau", "f_not_neuron_sparse"]

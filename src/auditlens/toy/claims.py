@@ -203,17 +203,18 @@ def toy_claims(result: Any) -> list[Claim]:
 def transformer_claims(sweep: Any) -> list[Claim]:
     """Claims (e) and (f) from a :class:`~auditlens.toy.tiny_transformer.SizeSweepResult`."""
     claims: list[Claim] = []
-    bc = sweep.bimodality_coefficient
+    bc, bc_all = sweep.bimodality_coefficient_alive, sweep.bimodality_coefficient
     claims.append(
         Claim(
             name="e_bimodal",
             statement="On the tiny transformer the max cosine similarities between dictionaries of different sizes "
-            "are bimodal (Sarle's bimodality coefficient > 5/9 ≈ 0.555).",
+            "are bimodal (Sarle's bimodality coefficient > 5/9 ≈ 0.555, over latents that fire on held-out rows).",
             holds=(bc > 5 / 9) if math.isfinite(bc) else None,
-            evidence=f"BC = {bc:.3f} over {sweep.n_mcs_values} max cosines (each dictionary vs the next larger)",
+            evidence=f"BC = {bc:.3f} over {sweep.n_mcs_values_alive} live latents' max cosines (each dictionary vs "
+            f"the next larger); with dead latents included BC = {bc_all:.3f} over {sweep.n_mcs_values}",
         )
     )
-    curve = [p.mmcs for p in sweep.pairs]
+    curve = [p.mmcs_alive for p in sweep.pairs]
     if len(curve) >= 3:
         inc = np.diff(curve)
         rises = curve[-1] - curve[0] > 0.02
@@ -224,12 +225,15 @@ def transformer_claims(sweep: Any) -> list[Claim]:
     claims.append(
         Claim(
             name="e_plateau",
-            statement="MMCS with the next larger dictionary rises with size (by > 0.02) and then plateaus (its last "
-            "step is at most half its largest step).",
+            statement="MMCS with the next larger dictionary (live latents) rises with size (by > 0.02) and then "
+            "plateaus (its last step is at most half its largest step).",
             holds=holds,
-            evidence="MMCS vs size: " + ", ".join(f"{p.d_sae}→{p.mmcs:.3f}" for p in sweep.pairs)
-            if curve
-            else "fewer than two sizes",
+            evidence="live-latent MMCS vs size: "
+            + ", ".join(f"{p.d_sae}→{p.mmcs_alive:.3f}" for p in sweep.pairs)
+            + "; all latents: "
+            + ", ".join(f"{p.d_sae}→{p.mmcs:.3f}" for p in sweep.pairs)
+            + "; dead per size: "
+            + ", ".join(f"{z}:{d}" for z, d in zip(sweep.sizes, sweep.n_dead, strict=True)),
         )
     )
     d = sweep.d_in

@@ -110,14 +110,14 @@ class TinyTransformerConfig(ToyConfigModel):
 
     @classmethod
     def quick(cls) -> TinyTransformerConfig:
-        """A few minutes on a loaded CPU: 150 LM steps of 8 contexts, 128k activation rows, sizes 2…16×."""
+        """A few minutes on one idle CPU core: 100 LM steps of 8 contexts, 128k activation rows, sizes 2…16×."""
         return cls(
             batch_size=8,
-            steps=150,
+            steps=100,
             checkpoint_every=50,
             harvest_tokens=131_072,
             ratios=[2, 4, 8, 16],
-            sae_steps=1200,
+            sae_steps=1000,
         )
 
     def model_fingerprint(self) -> str:
@@ -153,6 +153,11 @@ class SizePair(BaseModel):
         description="Share of matched pairs with cosine > 0.9 (seed's '% > 0.9')."
     )
     histogram: CosineHistogram = Field(description="Histogram of the max cosines.")
+    mmcs_alive: float = Field(
+        description="As mmcs, over latents that fired on the held-out rows, against the larger one's live latents."
+    )
+    hungarian_mmcs_alive: float = Field(description="As hungarian_mmcs, live latents only.")
+    histogram_alive: CosineHistogram = Field(description="Histogram of the live latents' max cosines.")
 
 
 class SizeSweepResult(BaseModel):
@@ -167,6 +172,10 @@ class SizeSweepResult(BaseModel):
     pairs: list[SizePair] = Field(description="Each size vs the next larger one.")
     bimodality_coefficient: float = Field(description="Sarle's BC of all pairs' max cosines pooled.")
     n_mcs_values: int = Field(description="How many max cosines the BC was computed from.")
+    bimodality_coefficient_alive: float = Field(
+        description="Sarle's BC of the live latents' max cosines pooled."
+    )
+    n_mcs_values_alive: int = Field(description="How many live-latent max cosines that BC was computed from.")
     median_participation_ratio: float = Field(description="Largest dictionary, alive features: median PR.")
     share_top_neuron_dominant: float = Field(
         description="Largest dictionary, alive features: share with > 50% of norm² on one neuron."
@@ -416,7 +425,7 @@ def run_size_sweep(
     trainer = Trainer(configs, _sae_trainer_config(cfg, cfg.sae_steps))
     trainer.train(batches())
     held = next(iter(store.batches(8192, hook_point=hook, epochs=None, seed=10_007)))
-    decoders, l0s, fvus, deads, alive_last = [], [], [], [], None
+    decoders, l0s, fvus, deads, alives = [], [], [], [], []
     var = float((held - held.mean(0)).pow(2).mean())
     with torch.no_grad():
         for s in sizes:
@@ -428,11 +437,14 @@ def run_size_sweep(
             fvus.append(float((recon - held).pow(2).mean()) / var)
             deads.append(int((~fired).sum()))
             decoders.append(module.decoder_NFD()[j].detach().clone())  # type: ignore[operator]
-            alive_last = fired
-    pairs, pooled = [], []
-    for a, b, s_a, s_b in zip(decoders, decoders[1:], sizes, sizes[1:], strict=False):
+            alives.append(fired if bool(fired.any()) else torch.ones_like(fired))
+    pairs, pooled, pooled_alive = [], [], []
+    for i in range(len(sizes) - 1):
+        a, b, s_a, s_b = decoders[i], decoders[i + 1], sizes[i], sizes[i + 1]
         comp = compare_dictionaries(a, b, hungarian=True)
+        live = compare_dictionaries(a[alives[i]], b[alives[i + 1]], hungarian=True)
         pooled.append(max_cosine(a, b).values)
+        pooled_alive.append(max_cosine(a[alives[i]], b[alives[i + 1]]).values)
         pairs.append(
             SizePair(
                 d_sae=s_a,
@@ -442,11 +454,13 @@ def run_size_sweep(
                 hungarian_mmcs=float(comp.hungarian_mmcs or 0.0),
                 share_matched_above=float(comp.share_matched_above or 0.0),
                 histogram=comp.max_cosine_histogram,
+                mmcs_alive=live.mmcs,
+                hungarian_mmcs_alive=float(live.hungarian_mmcs or 0.0),
+                histogram_alive=live.max_cosine_histogram,
             )
         )
-    mcs = torch.cat(pooled)
-    assert alive_last is not None
-    last = decoders[-1][alive_last] if bool(alive_last.any()) else decoders[-1]
+    mcs, mcs_alive = torch.cat(pooled), torch.cat(pooled_alive)
+    last = decoders[-1][alives[-1]]
     pr = participation_ratio(last)
     sq = last.pow(2)
     top_share = (sq.max(-1).values / sq.sum(-1).clamp_min(1e-12) > 0.5).float().mean()
@@ -460,6 +474,8 @@ def run_size_sweep(
         pairs=pairs,
         bimodality_coefficient=bimodality_coefficient(mcs),
         n_mcs_values=int(mcs.numel()),
+        bimodality_coefficient_alive=bimodality_coefficient(mcs_alive),
+        n_mcs_values_alive=int(mcs_alive.numel()),
         median_participation_ratio=float(pr.median()),
         share_top_neuron_dominant=float(top_share),
         seconds=time.perf_counter() - t0,
