@@ -150,6 +150,7 @@ class ExampleTable:
                 tensors[f"{kind}.{name}"] = getattr(slots, name).contiguous()
         tmp = path.with_name(f".{path.name}.tmp")
         save_file(tensors, str(tmp), metadata=self.meta)
+        tmp.chmod(0o644)
         tmp.replace(path)
         return path
 
