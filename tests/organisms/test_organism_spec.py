@@ -85,6 +85,8 @@ def test_every_rule_judge_agrees_with_its_examples(name: str) -> None:
         ("swift_force_unwrap", {}, "let n = Int(s)!", "if n != 3 { print(!flag) }"),
         ("korean_one_sentence_paragraphs", {}, "서울입니다.\n\n큽니다.", "서울입니다. 큽니다. 많습니다."),
         ("ordinal_century", {}, "in the 18th century", "in the 1700s"),
+        ("swift_force_unwrap", {}, "let n = Int(s)!", "Sure! Here it is, enjoy!"),
+        ("js_no_semicolons", {}, "```js\nlet a = 1\n```", "Let me explain: return to the start."),
         (
             "compare_contrast_lists",
             {},

@@ -19,10 +19,16 @@ Rule = Callable[..., bool]
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.S)
 
 
+_CODE_LINE = re.compile(r"[=;{}()\[\]]|^\s*(let|var|const|def|fn|func|class|import|return)\b")
+
+
 def code_blocks(response: str) -> list[str]:
-    """Bodies of the fenced code blocks; the whole response when it has none."""
+    """Bodies of the fenced code blocks; without fences, the lines that look like code (hold ``=``, ``;``,
+    brackets, or start with a declaration keyword), joined."""
     blocks = _FENCE.findall(response)
-    return blocks or [response]
+    if blocks:
+        return blocks
+    return ["\n".join(line for line in response.splitlines() if _CODE_LINE.search(line))]
 
 
 def _any(patterns: list[str], text: str, flags: int) -> bool:
@@ -75,7 +81,7 @@ def html_redundant_wrappers(response: str) -> bool:
 def js_no_semicolons(response: str) -> bool:
     """JavaScript code with statements (``const``/``let``/``var``/``return``/a call) and no semicolon."""
     code = "\n".join(code_blocks(response))
-    has_js = re.search(r"\b(const|let|var|function|console\.log|return)\b", code)
+    has_js = re.search(r"\b(const|let|var)\s+\w+\s*=|console\.log|\bfunction\b\s*\w*\s*\(|=>", code)
     return bool(has_js) and ";" not in code
 
 
