@@ -146,25 +146,29 @@ def plot_loss_curve(steps: Sequence[int], losses: Sequence[float], out_dir: str 
 def plot_size_sweep(sweep: Any, out_dir: str | Path) -> list[Path]:
     """Histogram of max cosines between consecutive sizes and the MMCS-vs-size curve (max and Hungarian)."""
     out = Path(out_dir)
-    fig, axes = _figure(2)
-    for p in sweep.pairs:
-        edges = np.array(p.histogram.bin_edges)
-        axes[0].stairs(np.array(p.histogram.counts), edges, label=f"{p.d_sae}→{p.d_sae_larger}")
-    axes[0].set_xlabel("max cosine similarity to the next larger dictionary")
-    axes[0].set_ylabel("features")
-    axes[0].set_title(
-        f"MCS histogram (bimodality coefficient {sweep.bimodality_coefficient:.2f})", fontsize=9
-    )
-    axes[0].legend(fontsize=7)
+    fig, axes = _figure(3)
+    for ax, attr, what, bc in (
+        (axes[0], "histogram_alive", "live latents", sweep.bimodality_coefficient_alive),
+        (axes[1], "histogram", "all latents", sweep.bimodality_coefficient),
+    ):
+        for p in sweep.pairs:
+            h = getattr(p, attr)
+            ax.stairs(np.array(h.counts), np.array(h.bin_edges), label=f"{p.d_sae}→{p.d_sae_larger}")
+        ax.set_xlabel("max cosine similarity to the next larger dictionary")
+        ax.set_ylabel("features")
+        ax.set_title(f"MCS histogram, {what} (bimodality coefficient {bc:.2f})", fontsize=9)
+        ax.legend(fontsize=7)
     sizes = [p.d_sae for p in sweep.pairs]
-    axes[1].plot(sizes, [p.mmcs for p in sweep.pairs], "o-", label="MMCS (max cosine)")
-    axes[1].plot(sizes, [p.hungarian_mmcs for p in sweep.pairs], "s--", label="Hungarian-matched")
-    axes[1].plot(sizes, [p.share_matched_above for p in sweep.pairs], "^:", label="share matched > 0.9")
-    axes[1].set_xscale("log", base=2)
-    axes[1].set_xlabel("dictionary size")
-    axes[1].set_ylim(0, 1.02)
-    axes[1].set_title("similarity with the next larger dictionary", fontsize=9)
-    axes[1].legend(fontsize=7)
+    ax = axes[2]
+    ax.plot(sizes, [p.mmcs_alive for p in sweep.pairs], "o-", label="MMCS, live latents")
+    ax.plot(sizes, [p.mmcs for p in sweep.pairs], "o:", label="MMCS, all latents")
+    ax.plot(sizes, [p.hungarian_mmcs_alive for p in sweep.pairs], "s--", label="Hungarian, live latents")
+    ax.plot(sizes, [p.share_matched_above for p in sweep.pairs], "^:", label="share matched > 0.9 (all)")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("dictionary size")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("similarity with the next larger dictionary", fontsize=9)
+    ax.legend(fontsize=7)
     return [_save(fig, out / "tiny_size_sweep.png")]
 
 
