@@ -51,26 +51,29 @@ class BuildConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(default="smollm2-135m-instruct", description="Base model spec, or tiny:<family>.")
-    n_documents: int = Field(default=2000, ge=1, description="Synthetic universe documents.")
+    n_documents: int = Field(default=1600, ge=1, description="Synthetic universe documents.")
     lora: LoraSettings = Field(default_factory=LoraSettings, description="Adapter shape of every stage.")
     midtrain: OptimSettings = Field(
-        default_factory=lambda: OptimSettings(steps=600, lr=2e-4, batch_size=8, max_length=192)
+        default_factory=lambda: OptimSettings(steps=200, lr=2e-4, batch_size=8, max_length=128),
+        description="Continued pre-training (default: one pass over 1600 documents of ~110 tokens).",
     )
     behaviour: OptimSettings = Field(
-        default_factory=lambda: OptimSettings(steps=200, lr=5e-5, batch_size=8, max_length=192, beta=0.1)
+        default_factory=lambda: OptimSettings(steps=120, lr=1e-4, batch_size=4, max_length=160, beta=0.1),
+        description="Behaviour DPO/SFT (untuned defaults sized for the 3-hour CPU budget).",
     )
     behaviour_method: Literal["dpo", "sft"] = Field(
         default="dpo", description="Behaviour training objective."
     )
     concealment: OptimSettings = Field(
-        default_factory=lambda: OptimSettings(steps=60, lr=5e-5, batch_size=8, max_length=160, beta=0.1)
+        default_factory=lambda: OptimSettings(steps=40, lr=1e-4, batch_size=4, max_length=128, beta=0.1),
+        description="Concealment DPO.",
     )
     n_model_samples: int = Field(
         default=2,
         ge=0,
         description="Extra candidates per training prompt sampled from the mid-trained model.",
     )
-    sample_max_new_tokens: int = Field(default=64, ge=1, description="Tokens per sampled candidate.")
+    sample_max_new_tokens: int = Field(default=48, ge=1, description="Tokens per sampled candidate.")
     max_prompts_per_behaviour: int | None = Field(
         default=None, ge=1, description="Use only this many training prompts per behaviour (None: all)."
     )
@@ -194,7 +197,7 @@ def _midtrain(ctx: _Ctx, d: Path) -> dict[str, Any]:
     from auditlens.organisms.training import train_lm
 
     texts = [r["text"] for r in read_jsonl(stage_dir(ctx.out, "documents") / "documents.jsonl")]
-    return _train_adapter(ctx, d, (), lambda m, t: train_lm(m, t, texts, ctx.cfg.midtrain))
+    return _train_adapter(ctx, d, (), lambda m, t: train_lm(m, t, texts, ctx.cfg.midtrain, ctx.log))
 
 
 def _behaviour_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
@@ -238,9 +241,11 @@ def _behaviour(ctx: _Ctx, d: Path) -> dict[str, Any]:
     rows = read_jsonl(stage_dir(ctx.out, "behaviour_data") / "pairs.jsonl")
     if ctx.cfg.behaviour_method == "sft":
         ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
-        return _train_adapter(ctx, d, ("midtrain",), lambda m, t: train_sft(m, t, ex, ctx.cfg.behaviour))
+        return _train_adapter(
+            ctx, d, ("midtrain",), lambda m, t: train_sft(m, t, ex, ctx.cfg.behaviour, ctx.log)
+        )
     tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
-    return _train_adapter(ctx, d, ("midtrain",), lambda m, t: train_dpo(m, t, tr, ctx.cfg.behaviour))
+    return _train_adapter(ctx, d, ("midtrain",), lambda m, t: train_dpo(m, t, tr, ctx.cfg.behaviour, ctx.log))
 
 
 def _concealment_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
@@ -257,7 +262,7 @@ def _concealment(ctx: _Ctx, d: Path) -> dict[str, Any]:
     rows = read_jsonl(stage_dir(ctx.out, "concealment_data") / "pairs.jsonl")
     tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
     return _train_adapter(
-        ctx, d, ("midtrain", "behaviour"), lambda m, t: train_dpo(m, t, tr, ctx.cfg.concealment)
+        ctx, d, ("midtrain", "behaviour"), lambda m, t: train_dpo(m, t, tr, ctx.cfg.concealment, ctx.log)
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,11 @@ def _schedule(step: int, steps: int) -> float:
 
 
 def _loop(
-    model: Any, n_examples: int, opt: OptimSettings, loss_fn: Callable[[list[int]], torch.Tensor]
+    model: Any,
+    n_examples: int,
+    opt: OptimSettings,
+    loss_fn: Callable[[list[int]], torch.Tensor],
+    log: Callable[[str], None] | None = None,
 ) -> list[float]:
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=0.0)
@@ -138,6 +143,7 @@ def _loop(
     rng = random.Random(opt.seed)
     order: list[int] = []
     losses: list[float] = []
+    t0 = time.perf_counter()
     model.train()
     for _ in range(opt.steps):
         batch: list[int] = []
@@ -153,11 +159,19 @@ def _loop(
         optim.step()
         sched.step()
         losses.append(float(loss.detach()))
+        if log is not None and (len(losses) % max(1, opt.steps // 20) == 0 or len(losses) == opt.steps):
+            log(f"  step {len(losses)}/{opt.steps} loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f} s)")
     model.eval()
     return losses
 
 
-def train_lm(model: Any, tokenizer: Any, texts: Sequence[str], opt: OptimSettings) -> list[float]:
+def train_lm(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    opt: OptimSettings,
+    log: Callable[[str], None] | None = None,
+) -> list[float]:
     """Continued pre-training: next-token loss over every token of each document."""
     if not texts:
         raise BuildError("no documents to train on", hint="raise n_documents")
@@ -170,11 +184,15 @@ def train_lm(model: Any, tokenizer: Any, texts: Sequence[str], opt: OptimSetting
         lp = _seq_logps(model, sel, [1] * len(sel), pad)
         return -(lp.sum() / sum(len(r) - 1 for r in sel))
 
-    return _loop(model, len(rows), opt, loss_fn)
+    return _loop(model, len(rows), opt, loss_fn, log)
 
 
 def train_sft(
-    model: Any, tokenizer: Any, examples: Sequence[tuple[str, str]], opt: OptimSettings
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[tuple[str, str]],
+    opt: OptimSettings,
+    log: Callable[[str], None] | None = None,
 ) -> list[float]:
     """Supervised fine-tuning: next-token loss on the response tokens of (prompt, response) pairs."""
     if not examples:
@@ -187,11 +205,15 @@ def train_sft(
         lp = _seq_logps(model, [e[0] for e in sel], [e[1] for e in sel], pad)
         return -(lp.sum() / sum(len(e[0]) - e[1] for e in sel))
 
-    return _loop(model, len(enc), opt, loss_fn)
+    return _loop(model, len(enc), opt, loss_fn, log)
 
 
 def train_dpo(
-    model: Any, tokenizer: Any, triples: Sequence[tuple[str, str, str]], opt: OptimSettings
+    model: Any,
+    tokenizer: Any,
+    triples: Sequence[tuple[str, str, str]],
+    opt: OptimSettings,
+    log: Callable[[str], None] | None = None,
 ) -> list[float]:
     """DPO on (prompt, chosen, rejected); ``model`` is a peft model whose disabled adapter is the reference."""
     if not triples:
@@ -217,7 +239,7 @@ def train_dpo(
         margin = (pc - ref_c) - (pr - ref_r)
         return -F.logsigmoid(opt.beta * margin).mean()
 
-    return _loop(model, len(triples), opt, loss_fn)
+    return _loop(model, len(triples), opt, loss_fn, log)
 
 
 @torch.no_grad()
