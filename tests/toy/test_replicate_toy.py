@@ -197,3 +197,42 @@ def test_cli_toy_writes_report(tmp_path: Path) -> None:
     assert (out / "index.html").exists()
     bad = CliRunner().invoke(app, ["replicate", "toy", "--out", str(tmp_path / "b"), "--ratios", "0"])
     assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
+
+
+def _fake_sweep(values: torch.Tensor) -> SimpleNamespace:
+    from auditlens.evals.mmcs import cosine_histogram
+    from auditlens.toy.claims import bimodality_coefficient as bc
+
+    hist = cosine_histogram(values)
+    pair = SimpleNamespace(
+        d_sae=64, d_sae_larger=128, mmcs=0.5, mmcs_alive=float(values.mean()), histogram_alive=hist
+    )
+    return SimpleNamespace(
+        bimodality_coefficient=bc(values),
+        bimodality_coefficient_alive=bc(values),
+        n_mcs_values=values.numel(),
+        n_mcs_values_alive=values.numel(),
+        pairs=[pair],
+        sizes=[64, 128],
+        n_dead=[0, 0],
+        d_in=32,
+        median_participation_ratio=12.0,
+        share_top_neuron_dominant=0.0,
+    )
+
+
+def test_transformer_bimodality_claim_needs_a_high_mode() -> None:
+    from auditlens.toy.claims import transformer_claims
+
+    g = torch.Generator().manual_seed(1)
+    two_modes = torch.cat(
+        [torch.rand(600, generator=g) * 0.2 + 0.2, torch.rand(400, generator=g) * 0.1 + 0.88]
+    )
+    skewed = (torch.randn(1000, generator=g).abs() ** 3 * 0.05 + 0.25).clamp(max=0.79)  # one mode, long tail
+    assert bimodality_coefficient(skewed) > 5 / 9  # BC alone is fooled by skewness...
+    by_name = {c.name: c for c in transformer_claims(_fake_sweep(two_modes))}
+    assert by_name["e_bimodal"].holds is True
+    assert by_name["f_not_neuron_sparse"].holds is True
+    assert {c.name: c for c in transformer_claims(_fake_sweep(skewed))}[
+        "e_bimodal"
+    ].holds is False  # ...the claim not
