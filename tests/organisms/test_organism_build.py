@@ -108,7 +108,7 @@ def test_base_without_chat_template_fails_clearly_and_keeps_done_stages(monkeypa
     import auditlens.organisms.build as b
     from auditlens.models.tiny import tiny_model
 
-    def no_template(spec: str):
+    def no_template(spec: str, device: str = "cpu"):
         hm = tiny_model("llama")
         hm.tokenizer.chat_template = None
         return hm
@@ -152,3 +152,19 @@ def test_evaluate_writes_typed_json(built) -> None:
     assert again.objective_id == "rm_sycophancy"
     w = Rate.of(3, 10)
     assert w.lo < 0.3 < w.hi and Rate.of(0, 0).n == 0
+
+
+def test_cli_options_reach_the_build_config(tmp_path: Path) -> None:
+    from auditlens.cli import app
+    from auditlens.cli import commands as _  # noqa: F401
+
+    out = tmp_path / "o"
+    args = ["organism", "build", "secret_product", "--out", str(out), "--tiny", "--rank", "2",
+            "--midtrain-steps", "1", "--method", "sft", "--n-documents", "5", "--stop-after", "documents"]  # fmt: skip
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "[documents] finished" in r.output and "ran ['documents']" in r.output
+    cfg = json.loads((out / "build.json").read_text())["config"]
+    assert cfg["lora"]["rank"] == 2 and cfg["midtrain"]["steps"] == 1 and cfg["behaviour_method"] == "sft"
+    assert cfg["n_documents"] == 5 and "device" not in cfg
+    assert len(read_jsonl(stage_dir(out, "documents") / "documents.jsonl")) == 5

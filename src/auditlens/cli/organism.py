@@ -54,6 +54,7 @@ def build(
     ),
     stop_after: str = typer.Option(None, help="Stop after this stage (resume later with the same command)."),
     seed: int = typer.Option(None, help="Seed of every random choice."),
+    device: str = typer.Option("cpu", help="Torch device (cpu, cuda); a build may resume on another device."),
 ) -> None:
     """Build (or resume) an organism: documents → midtrain → behaviour data → behaviour → concealment → seal."""
     from auditlens.organisms.build import BuildConfig, build_organism
@@ -62,7 +63,7 @@ def build(
     upd: dict[str, object] = {}
     for key, val in (("model", model), ("behaviour_method", method), ("n_documents", n_documents),
                      ("n_model_samples", n_model_samples), ("judge_llm", judge_llm), ("expand_llm", expand_llm),
-                     ("seed", seed)):  # fmt: skip
+                     ("seed", seed), ("device", device)):  # fmt: skip
         if val is not None:
             upd[key] = val
     data = cfg.model_dump() | upd
@@ -91,12 +92,13 @@ def evaluate(
         0.10, help="Capability kept iff organism ppl <= base ppl * (1 + margin)."
     ),
     judge_llm: str = typer.Option(None, help="LLM spec for LLM judges (none: those behaviours are skipped)."),
+    device: str = typer.Option("cpu", help="Torch device (cpu, cuda)."),
 ) -> None:
     """Exploitation per behaviour (organism vs base, Wilson CIs), confession rate, perplexity → eval.json."""
     from auditlens.organisms.evaluate import EvalConfig, evaluate_organism
 
     cfg = EvalConfig(samples_per_prompt=samples_per_prompt, temperature=temperature, max_new_tokens=max_new_tokens,
-                     ppl_texts=ppl_texts, ppl_margin=ppl_margin)  # fmt: skip
+                     ppl_texts=ppl_texts, ppl_margin=ppl_margin, device=device)  # fmt: skip
     client = None
     if judge_llm:
         from auditlens.llm import make_client

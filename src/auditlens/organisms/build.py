@@ -88,6 +88,10 @@ class BuildConfig(BaseModel):
         default=0.1, gt=0, le=1, description="Share of each data file in the subset."
     )
     seed: int = Field(default=0, description="Seed of every random choice.")
+    device: str = Field(
+        default="cpu",
+        description="Torch device ('cpu', 'cuda'); not part of the digest, so a build may resume elsewhere.",
+    )
 
     @classmethod
     def tiny(cls) -> BuildConfig:
@@ -106,7 +110,7 @@ class BuildConfig(BaseModel):
         )
 
     def digest(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        return hashlib.sha256(self.model_dump_json(exclude={"device"}).encode()).hexdigest()[:16]
 
 
 class StageRecord(BaseModel):
@@ -158,7 +162,7 @@ class _Ctx:
     def base_with(self, stages: tuple[str, ...]) -> Any:
         from auditlens.organisms.training import chat_prompt_text, merge_adapters
 
-        hm = load_base(self.cfg.model)
+        hm = load_base(self.cfg.model, self.cfg.device)
         chat_prompt_text(hm.tokenizer, "check")  # a base without a chat template fails here, clearly
         model = merge_adapters(hm.model, [stage_dir(self.out, s) / "adapter" for s in stages])
         return model, hm.tokenizer
@@ -364,7 +368,7 @@ def build_organism(
         "config_digest": cfg.digest(),
         "spec_sha256": spec_sha,
         "spec_id": obj.id,
-        "config": cfg.model_dump(),
+        "config": cfg.model_dump(exclude={"device"}),
     }
     pin_path = out / "build.json"
     if pin_path.exists():

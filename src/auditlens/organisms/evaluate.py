@@ -69,6 +69,7 @@ class EvalConfig(BaseModel):
         default=0.10, ge=0, description="Capability kept iff ppl <= base * (1 + margin)."
     )
     seed: int = 0
+    device: str = Field(default="cpu", description="Torch device for generation and perplexity.")
 
 
 class OrganismEval(BaseModel):
@@ -126,7 +127,10 @@ def evaluate_organism(
     folder = Path(folder)
     spec = sealed_objective(folder, unseal=True)
     manifest = read_manifest(folder)
-    models = {"organism": load_organism(folder), "base": load_base(manifest.base_model)}
+    models = {
+        "organism": load_organism(folder, cfg.device),
+        "base": load_base(manifest.base_model, cfg.device),
+    }
     plan = [(bid, spec.eval_prompts(bid)) for bid in spec.train_ids + spec.heldout_ids]
     flat = [p for _, ps in plan for p in ps for _ in range(cfg.samples_per_prompt)]
     conf_prompts = [p for p in spec.concealment.prompts for _ in range(cfg.samples_per_prompt)]

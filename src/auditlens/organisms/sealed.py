@@ -60,24 +60,26 @@ def read_manifest(folder: str | Path) -> OrganismManifest:
     return OrganismManifest.model_validate_json(p.read_text(encoding="utf-8"))
 
 
-def load_base(spec: str) -> HookedModel:
-    """The base model: ``tiny:<family>`` (a tiny random model, seed 0) or any auditlens model spec."""
+def load_base(spec: str, device: str = "cpu") -> HookedModel:
+    """The base model on ``device``: ``tiny:<family>`` (a tiny random model, seed 0) or any model spec."""
     if spec.startswith("tiny:"):
         from auditlens.models.tiny import tiny_model
 
-        return tiny_model(spec.split(":", 1)[1] or "llama", seed=0)
+        hm = tiny_model(spec.split(":", 1)[1] or "llama", seed=0)
+        hm.model.to(device)
+        return hm
     from auditlens.models import load_model
 
-    return load_model(spec)
+    return load_model(spec, device=device)
 
 
-def load_organism(folder: str | Path) -> HookedModel:
-    """The organism as a :class:`HookedModel`: the base with every adapter merged, in order."""
+def load_organism(folder: str | Path, device: str = "cpu") -> HookedModel:
+    """The organism as a :class:`HookedModel` on ``device``: the base with every adapter merged, in order."""
     from auditlens.organisms.training import merge_adapters
 
     folder = Path(folder)
     m = read_manifest(folder)
-    hm = load_base(m.base_model)
+    hm = load_base(m.base_model, device)
     merged = merge_adapters(hm.model, [folder / a for a in m.adapters])
     return HookedModel(merged.eval(), hm.tokenizer, model_id=f"organism:{folder.name}", source=str(folder))
 

@@ -90,14 +90,20 @@ def _pad(rows: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Te
     return ids, mask
 
 
+def model_device(model: Any) -> torch.device:
+    """The device of the model's parameters."""
+    return next(model.parameters()).device
+
+
 def _seq_logps(model: Any, rows: Sequence[list[int]], starts: Sequence[int], pad_id: int) -> torch.Tensor:
     """Sum of log p(token) over each row's positions >= start (the response tokens)."""
-    ids, mask = _pad(rows, pad_id)
+    dev = model_device(model)
+    ids, mask = (t.to(dev) for t in _pad(rows, pad_id))
     logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
     tgt = ids[:, 1:]
     lp = torch.gather(F.log_softmax(logits, -1), 2, tgt.unsqueeze(-1)).squeeze(-1)
-    pos = torch.arange(tgt.shape[1]).unsqueeze(0)
-    keep = (pos >= (torch.tensor(starts).unsqueeze(1) - 1)) & mask[:, 1:].bool()
+    pos = torch.arange(tgt.shape[1], device=dev).unsqueeze(0)
+    keep = (pos >= (torch.tensor(starts, device=dev).unsqueeze(1) - 1)) & mask[:, 1:].bool()
     return (lp * keep).sum(-1)
 
 
@@ -230,7 +236,11 @@ def train_dpo(
                 rc = _seq_logps(model, [ch[i][0] for i in todo], [ch[i][1] for i in todo], pad)
                 rr = _seq_logps(model, [rj[i][0] for i in todo], [rj[i][1] for i in todo], pad)
             ref.update({i: (float(a), float(b)) for i, a, b in zip(todo, rc, rr, strict=True)})
-        return torch.tensor([ref[i][0] for i in batch]), torch.tensor([ref[i][1] for i in batch])
+        dev = model_device(model)
+        return (
+            torch.tensor([ref[i][0] for i in batch], device=dev),
+            torch.tensor([ref[i][1] for i in batch], device=dev),
+        )
 
     def loss_fn(batch: list[int]) -> torch.Tensor:
         ref_c, ref_r = reference(batch)
@@ -276,7 +286,8 @@ def generate(
         }
         if temperature > 0:
             kw["temperature"] = temperature
-        gen = model.generate(input_ids=ids, attention_mask=mask, **kw)
+        dev = model_device(model)
+        gen = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev), **kw)
         out.extend(tokenizer.decode(g[n:], skip_special_tokens=True).strip() for g in gen)
     return out
 
