@@ -278,6 +278,7 @@ def test_run_perfect_and_zero_simulators(
         and s4.scores["top_and_random"].mean == 0.0
         and s4.scores["detection_balanced_accuracy"].n == 0
     )
+    assert (tmp_path / "run4" / "summary.json").read_text() == s4.model_dump_json(indent=1)
 
 
 def test_failures_recorded_and_retried(
@@ -350,4 +351,4 @@ def test_bad_input(interp_store: ActivationStore, tmp_path) -> None:  # type: ig
     s = run_autointerp(
         dead, interp_store, tmp_path / "d", explainer=client, config=AutoInterpConfig(fragments=FCFG)
     )
-    assert s.skipped == 2 and s.scored == 0 and math.isnan(s.scores["top_and_random"].mean)
+    assert s.skipped == 2 and s.scored == 0 and s.scores["top_and_random"].mean is None

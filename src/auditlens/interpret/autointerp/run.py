@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor
 
 from auditlens.activations import ActivationStore
-from auditlens.evals.stats import Estimate, mean_ci
+from auditlens.evals.stats import mean_ci
 from auditlens.interpret.autointerp.fragments import (
     FRAGMENTS_FILE,
     FragmentConfig,
@@ -181,6 +181,28 @@ class FeatureResult(BaseModel):
         raise KeyError(name)
 
 
+class ScoreEstimate(BaseModel):
+    """Mean of a score over features with its 95% CI (1.96·SD/√n, SD with ddof=1); ``None`` when ``n`` is 0."""
+
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int = Field(description="Features the mean is over.")
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> ScoreEstimate:
+        if not values:
+            return cls(mean=None, ci_low=None, ci_high=None, n=0)
+        e = mean_ci(values)
+        return cls(mean=e.mean, ci_low=e.ci_low, ci_high=e.ci_high, n=e.n)
+
+    def text(self) -> str:
+        """``0.412 [0.301, 0.523] (n=150)``, or ``n/a (n=0)``."""
+        if self.mean is None or self.ci_low is None or self.ci_high is None:
+            return f"n/a (n={self.n})"
+        return f"{self.mean:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}] (n={self.n})"
+
+
 class AutoInterpSummary(BaseModel):
     """A run's results: means with 95% CIs (1.96·SD/√n over scored features) per score."""
 
@@ -193,7 +215,7 @@ class AutoInterpSummary(BaseModel):
     scored: int
     skipped: int
     failed: int
-    scores: dict[str, Estimate] = Field(
+    scores: dict[str, ScoreEstimate] = Field(
         description="Score name -> mean and CI over the features that have it."
     )
     fragments: int = Field(description="Fragments cut from the store (one per document).")
@@ -346,12 +368,12 @@ def load_results(out: str | Path) -> dict[int, FeatureResult]:
     return res
 
 
-def summarise(results: Sequence[FeatureResult]) -> dict[str, Estimate]:
+def summarise(results: Sequence[FeatureResult]) -> dict[str, ScoreEstimate]:
     """Mean and 95% CI of each score over the scored features that have it."""
-    out: dict[str, Estimate] = {}
+    out: dict[str, ScoreEstimate] = {}
     for name in SCORE_NAMES:
         vals = [v for r in results if r.status == "scored" and (v := r.score(name)) is not None]
-        out[name] = mean_ci([float(v) for v in vals if not math.isnan(v)])
+        out[name] = ScoreEstimate.of([float(v) for v in vals if not math.isnan(v)])
     return out
 
 
