@@ -10,6 +10,7 @@ from auditlens.cli import (
     harvest,  # noqa: F401
     info,  # noqa: F401
     interpret,  # noqa: F401
+    interpret_compare,  # noqa: F401
     monitor,  # noqa: F401
     organism,  # noqa: F401
     replicate,  # noqa: F401
