@@ -91,6 +91,10 @@ def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path) -> None:
     page = build_report(out).read_text()
     assert "tiny_loss.png" in page and "tiny_size_sweep.png" in page and "e_bimodal" in page
     assert json.loads((out / "tiny_transformer.json").read_text())["sweep"]["sizes"] == [32, 64, 128]
+    # a re-run reuses the checkpointed model and its store, and reproduces the sweep
+    again = run_tiny_transformer(_cfg(), out, source=str(corpus), log=lambda s: None)
+    assert again.lm.resumed_from == 6 and again.store == res.store
+    assert [p.mmcs for p in again.sweep.pairs] == pytest.approx([p.mmcs for p in s.pairs], abs=1e-5)
 
 
 def test_language_model_resumes_from_checkpoint(

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from safetensors.torch import load_file, load_model, save_file, save_model
 
-from auditlens.errors import DataError
+from auditlens.errors import DataError, RunFolderError
 from auditlens.evals.mmcs import CosineHistogram, compare_dictionaries, max_cosine
 from auditlens.sae import ReluL1UntiedConfig, Trainer, TrainerConfig, find_coefficient_for_l0
 from auditlens.toy.claims import bimodality_coefficient, participation_ratio
@@ -382,7 +383,10 @@ def harvest_mlp_activations(
         seed=cfg.seed,
         out=out / "store",
     )
-    harvest(hc, model=hooked, overwrite=True, progress=False)
+    try:  # resumes (or reuses) a store of this very model; a store of other weights is replaced
+        harvest(hc, model=hooked, progress=False)
+    except RunFolderError:
+        harvest(hc, model=hooked, overwrite=True, progress=False)
     return out / "store", hook
 
 
@@ -393,20 +397,45 @@ def _sae_trainer_config(cfg: TinyTransformerConfig, steps: int) -> TrainerConfig
 
 
 def run_size_sweep(
-    cfg: TinyTransformerConfig, store_dir: str | Path, hook: str, *, log: Callable[[str], None] = print
+    cfg: TinyTransformerConfig,
+    store_dir: str | Path,
+    hook: str,
+    *,
+    work_dir: str | Path | None = None,
+    log: Callable[[str], None] = print,
 ) -> SizeSweepResult:
-    """Train one dictionary per size on the store (all in one trainer), then compare consecutive sizes."""
+    """Train one dictionary per size on the store (all in one trainer), then compare consecutive sizes.
+
+    With ``work_dir`` the coefficient found and trainer checkpoints are kept there, so an interrupted sweep resumes
+    (a sweep of other settings or another store in that folder is discarded)."""
     from auditlens.activations import ActivationStore
 
     t0 = time.perf_counter()
     store = ActivationStore.open(store_dir)
     d_in = store.d_in(hook)
     sizes = sorted(r * d_in for r in cfg.ratios)
+    work = Path(work_dir) if work_dir is not None else None
+    saved: dict = {}
+    if work is not None:
+        keep = cfg.model_dump(
+            include={"ratios", "sae_steps", "sae_batch_size", "coefficient", "target_l0", "seed"}
+        )
+        fp = hashlib.sha256(json.dumps([keep, store.store_id, hook], sort_keys=True).encode()).hexdigest()[
+            :16
+        ]
+        meta = work / "sweep.json"
+        if meta.exists():
+            saved = json.loads(meta.read_text())
+            if saved.get("fingerprint") != fp:
+                shutil.rmtree(work)
+                saved = {}
+        saved["fingerprint"] = fp
+        work.mkdir(parents=True, exist_ok=True)
 
     def batches(seed: int = 0) -> Iterator[torch.Tensor]:
         return store.batches(cfg.sae_batch_size, hook_point=hook, epochs=None, seed=seed, drop_last=True)
 
-    coef = cfg.coefficient
+    coef = cfg.coefficient if cfg.coefficient is not None else saved.get("coefficient")
     if coef is None:
         search = find_coefficient_for_l0(
             ReluL1UntiedConfig(d_in=d_in, d_sae=sizes[0], seed=cfg.seed),
@@ -422,7 +451,18 @@ def run_size_sweep(
     configs = [
         ReluL1UntiedConfig(d_in=d_in, d_sae=s, coefficient=coef, name=f"l1_{s}", seed=cfg.seed) for s in sizes
     ]
-    trainer = Trainer(configs, _sae_trainer_config(cfg, cfg.sae_steps))
+    tcfg = _sae_trainer_config(cfg, cfg.sae_steps)
+    if work is not None:
+        saved["coefficient"] = coef
+        (work / "sweep.json").write_text(json.dumps(saved))
+        tcfg = tcfg.model_copy(
+            update={"checkpoint_every": max(100, cfg.sae_steps // 10), "keep_checkpoints": 1}
+        )
+    if work is not None and list((work / "checkpoints").glob("step_*")):
+        trainer = Trainer.from_checkpoint(work, progress=False)
+        log(f"  resuming the size sweep from step {trainer.step}")
+    else:
+        trainer = Trainer(configs, tcfg, out_dir=work)
     trainer.train(batches())
     held = next(iter(store.batches(8192, hook_point=hook, epochs=None, seed=10_007)))
     decoders, l0s, fvus, deads, alives = [], [], [], [], []
@@ -507,7 +547,7 @@ def run_tiny_transformer(
         seconds["harvest"] = time.perf_counter() - t
         t = time.perf_counter()
         log(f"size sweep: ratios {cfg.ratios} × {cfg.sae_steps} steps")
-        sweep = run_size_sweep(cfg, store, hook, log=log)
+        sweep = run_size_sweep(cfg, store, hook, work_dir=out / "sweep", log=log)
         seconds["size_sweep"] = time.perf_counter() - t
     finally:
         torch.set_num_threads(old)
