@@ -15,4 +15,5 @@ from auditlens.cli import (
     organism,  # noqa: F401
     replicate,  # noqa: F401
     run,  # noqa: F401
+    train,  # noqa: F401
 )

@@ -16,8 +16,8 @@ from auditlens.activations import ActivationStore, HarvestConfig, harvest
 from auditlens.evals.evaluate import EVAL_FILENAME, EvalReport, evaluate_dictionary, load_report, summary_row
 from auditlens.models import DEFAULT_MODEL, HookedModel, load_model
 from auditlens.pipeline.report import write_report
-from auditlens.sae import ReluL1UntiedConfig, TopKConfig, Trainer, TrainerConfig
-from auditlens.sae.trainer import STATE_JSON
+from auditlens.pipeline.train import train_on_store
+from auditlens.sae import ReluL1UntiedConfig, TopKConfig
 
 
 class PipelineConfig(BaseModel):
@@ -71,36 +71,21 @@ def _dictionary_configs(cfg: PipelineConfig, d_in: int) -> list:
 
 
 def _train(cfg: PipelineConfig, store: ActivationStore) -> tuple[list[Path], float, float]:
-    run = cfg.out / "dictionaries"
-    configs = _dictionary_configs(cfg, store.d_in())
-    names = [c.name for c in configs]
-    if all((run / n / "sae_weights.safetensors").exists() for n in names):
-        return [run / n for n in names], 0.0, 0.0
-    steps = max(1, store.n_rows // cfg.batch_size)
-    tcfg = TrainerConfig(
-        total_steps=steps,
-        lr_warmup_steps=min(50, steps // 10),
-        checkpoint_every=max(1, steps // 8),
+    outcome = train_on_store(
+        store,
+        _dictionary_configs(cfg, store.d_in()),
+        cfg.out / "dictionaries",
+        batch_size=cfg.batch_size,
+        epochs=1.0,
         seed=cfg.seed,
         progress=cfg.progress,
-        log_every=max(1, min(25, steps // 10)),
     )
-    has_checkpoint = any((run / "checkpoints").glob(f"step_*/{STATE_JSON}"))
-    trainer = (
-        Trainer.from_checkpoint(run, progress=cfg.progress)
-        if has_checkpoint
-        else Trainer(configs, tcfg, out_dir=run)
+    r = outcome.result
+    return (
+        [Path(p) for p in outcome.dictionaries],
+        r.wall_seconds if r else 0.0,
+        r.activations_per_second if r else 0.0,
     )
-    result = trainer.train(store.batches(cfg.batch_size, seed=cfg.seed, epochs=None))
-    paths = trainer.export(
-        hook_name=cfg.hook_point,
-        hook_layer=int(cfg.hook_point.split(".")[1]) if cfg.hook_point.startswith("blocks.") else None,
-        model_name=store.manifest.model.id,
-        context_size=cfg.context_length,
-        dataset_path=str(store.path),
-        activation_store_id=store.store_id,
-    )
-    return paths, result.wall_seconds, result.activations_per_second
 
 
 def run_pipeline(cfg: PipelineConfig, *, model: HookedModel | None = None) -> PipelineSummary:
