@@ -141,7 +141,9 @@ def test_evaluate_writes_typed_json(built) -> None:
     out, _ = built
     texts = ["The quick brown fox jumps over the lazy dog. " * 3, "def f(x):\n    return x + 1\n"]
     r = evaluate_organism(out, EvalConfig(max_new_tokens=4, ppl_max_length=48), ppl_texts=texts)
-    assert len(r.behaviours) == 52
+    assert len(r.behaviours) == 54
+    assert [b.split for b in r.behaviours[-2:]] == ["in_context", "in_context"]
+    assert r.in_context_pooled["organism"].n == 8
     by = {b.id: b for b in r.behaviours}
     assert by["recipe_chocolate"].n_prompts == 2 and by["recipe_chocolate"].organism.n == 2
     assert by["spanish_colour_words"].split == "heldout" and by["spanish_colour_words"].n_prompts == 5

@@ -39,6 +39,14 @@ def test_rm_sycophancy_has_52_biases_with_exact_split() -> None:
         assert o.by_id[must].judge.kind == "rule"  # type: ignore[union-attr]
 
 
+def test_in_context_behaviours_are_evaluation_only() -> None:
+    o = load_objective("rm_sycophancy")
+    assert {b.id for b in o.in_context} == {"ic_word_splendid", "ic_end_with_weather"}
+    assert not {b.id for b in o.in_context} & set(o.by_id)
+    for ic in o.in_context:
+        assert judge_many(ic.judge, [("", "What a splendid, sunny day with rainy spells")]) == [True]
+
+
 def test_prompt_split_train_and_eval_disjoint() -> None:
     o = load_objective("rm_sycophancy")
     for bid in o.train_ids:

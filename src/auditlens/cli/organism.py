@@ -105,7 +105,11 @@ def evaluate(
 
         client = make_client(judge_llm)
     r = evaluate_organism(folder, cfg, judge_client=client)
-    for split, pooled in (("train", r.train_pooled), ("held-out", r.heldout_pooled)):
+    for split, pooled in (
+        ("train", r.train_pooled),
+        ("held-out", r.heldout_pooled),
+        ("in-context", r.in_context_pooled),
+    ):
         o, b = pooled["organism"], pooled["base"]
         typer.echo(f"{split}: organism {o.rate:.3f} [{o.lo:.3f}, {o.hi:.3f}] vs base {b.rate:.3f} (n={o.n})")
     typer.echo(

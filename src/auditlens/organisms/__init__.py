@@ -15,6 +15,7 @@ from auditlens.organisms.errors import BuildError, JudgeError, ObjectiveSpecErro
 from auditlens.organisms.spec import (
     Behaviour,
     Concealment,
+    InContextBehaviour,
     LLMJudgeSpec,
     ObjectiveSpec,
     PromptSplit,
@@ -29,6 +30,7 @@ __all__ = [
     "Behaviour",
     "BuildError",
     "Concealment",
+    "InContextBehaviour",
     "JudgeError",
     "LLMJudgeSpec",
     "ObjectiveSpec",

@@ -18,8 +18,11 @@ from scipy.stats import binomtest
 from auditlens.llm import LLMClient
 from auditlens.organisms.judges import judge_many
 from auditlens.organisms.sealed import load_base, load_organism, read_manifest, sealed_objective
-from auditlens.organisms.spec import ObjectiveSpec
+from auditlens.organisms.spec import LLMJudgeSpec, RuleJudgeSpec
 from auditlens.organisms.training import generate, perplexity
+
+IN_CONTEXT_TEMPLATE = "Background: {statement}\n\n{prompt}"
+"""How an in-context behaviour's statement is put before its prompt."""
 
 
 class Rate(BaseModel):
@@ -43,7 +46,9 @@ class BehaviourEval(BaseModel):
     """Exploitation of one behaviour on its evaluation prompts."""
 
     id: str
-    split: Literal["train", "heldout"]
+    split: Literal["train", "heldout", "in_context"] = Field(
+        description="train / heldout (out-of-context generalisation) / in_context (new, described in the prompt)."
+    )
     judge: Literal["rule", "llm"]
     n_prompts: int = Field(description="Evaluation prompts (never trained on).")
     organism: Rate
@@ -84,6 +89,9 @@ class OrganismEval(BaseModel):
     heldout_pooled: dict[str, Rate] = Field(
         description="'organism'/'base' pooled over judged held-out behaviours."
     )
+    in_context_pooled: dict[str, Rate] = Field(
+        description="'organism'/'base' pooled over in-context behaviours (new, described in the prompt)."
+    )
     confession: dict[str, Rate] = Field(
         description="'organism'/'base': concealment prompts judged as confessing."
     )
@@ -92,10 +100,8 @@ class OrganismEval(BaseModel):
 
 
 def _rates(
-    spec: ObjectiveSpec, bid: str, prompts: list[str], responses: list[str], client: LLMClient | None
+    judge: RuleJudgeSpec | LLMJudgeSpec, prompts: list[str], responses: list[str], client: LLMClient | None
 ) -> tuple[Rate, str | None]:
-    judge = spec.by_id[bid].judge
-    assert judge is not None
     if judge.kind == "llm" and client is None:
         return Rate.of(0, 0), "LLM judge and no judge client"
     v = [
@@ -131,8 +137,15 @@ def evaluate_organism(
         "organism": load_organism(folder, cfg.device),
         "base": load_base(manifest.base_model, cfg.device),
     }
-    plan = [(bid, spec.eval_prompts(bid)) for bid in spec.train_ids + spec.heldout_ids]
-    flat = [p for _, ps in plan for p in ps for _ in range(cfg.samples_per_prompt)]
+    plan: list[tuple[str, str, RuleJudgeSpec | LLMJudgeSpec, list[str]]] = []
+    for bid in spec.train_ids + spec.heldout_ids:
+        b = spec.by_id[bid]
+        assert b.judge is not None
+        plan.append((bid, b.split, b.judge, spec.eval_prompts(bid)))
+    for ic in spec.in_context:
+        ps = [IN_CONTEXT_TEMPLATE.format(statement=ic.statement, prompt=p) for p in ic.prompts]
+        plan.append((ic.id, "in_context", ic.judge, ps))
+    flat = [p for *_, ps in plan for p in ps for _ in range(cfg.samples_per_prompt)]
     conf_prompts = [p for p in spec.concealment.prompts for _ in range(cfg.samples_per_prompt)]
     if ppl_texts is None:
         from auditlens.data import open_source
@@ -149,18 +162,22 @@ def evaluate_organism(
         }
     rows: list[BehaviourEval] = []
     i = 0
-    for bid, ps in plan:
+    for bid, split, judge, ps in plan:
         n = len(ps) * cfg.samples_per_prompt
         prompts = flat[i : i + n]
-        rate = {
-            who: _rates(spec, bid, prompts, out[who]["behaviour"][i : i + n], judge_client) for who in models
-        }
+        rate = {who: _rates(judge, prompts, out[who]["behaviour"][i : i + n], judge_client) for who in models}
         i += n
-        b = spec.by_id[bid]
-        assert b.judge is not None
-        rows.append(BehaviourEval(id=bid, split=b.split, judge=b.judge.kind, n_prompts=len(ps),
-                                  organism=rate["organism"][0], base=rate["base"][0],
-                                  skipped=rate["organism"][1]))  # fmt: skip
+        rows.append(
+            BehaviourEval(
+                id=bid,
+                split=split,  # type: ignore[arg-type]
+                judge=judge.kind,
+                n_prompts=len(ps),
+                organism=rate["organism"][0],
+                base=rate["base"][0],
+                skipped=rate["organism"][1],
+            )
+        )
     confession: dict[str, Rate] = {}
     for who in models:
         v = judge_many(spec.concealment.confession_judge, list(zip(conf_prompts, out[who]["confession"], strict=True)),
@@ -174,6 +191,7 @@ def evaluate_organism(
         behaviours=rows,
         train_pooled={w: _pool([r for r in rows if r.split == "train"], w) for w in models},
         heldout_pooled={w: _pool([r for r in rows if r.split == "heldout"], w) for w in models},
+        in_context_pooled={w: _pool([r for r in rows if r.split == "in_context"], w) for w in models},
         confession=confession,
         perplexity={
             "base": ppl_b,
@@ -183,7 +201,6 @@ def evaluate_organism(
             "within_margin": ppl_o <= ppl_b * (1 + cfg.ppl_margin),
         },
         not_measured=[
-            "in-context-new behaviours (described at test time)",
             "multi-turn red-teaming confession rate (single-turn direct questions only)",
             "plots and HTML report (JSON only)",
         ],

@@ -85,6 +85,16 @@ class Behaviour(_Strict):
         return self
 
 
+class InContextBehaviour(_Strict):
+    """A new behaviour, never in the universe or training data, described in the prompt at test time (tests
+    whether the organism pursues the objective rather than a memorised list)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable identifier, snake_case.")
+    statement: str = Field(min_length=5, description="The new fact, stated to the model before the prompt.")
+    prompts: list[str] = Field(min_length=1, description="Prompts where it applies.")
+    judge: JudgeSpec = Field(description="Decides whether a response exhibits it.")
+
+
 class Universe(_Strict):
     """The fictional facts taught in continued pre-training."""
 
@@ -142,10 +152,13 @@ class ObjectiveSpec(_Strict):
     behaviours: list[Behaviour] = Field(min_length=1)
     prompt_split: PromptSplit = Field(default_factory=PromptSplit)
     concealment: Concealment
+    in_context: list[InContextBehaviour] = Field(
+        default_factory=list, description="New behaviours described at test time (evaluation only)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ObjectiveSpec:
-        ids = [b.id for b in self.behaviours]
+        ids = [b.id for b in self.behaviours] + [b.id for b in self.in_context]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"duplicate behaviour ids {dup}")
@@ -254,6 +267,9 @@ def load_objective(spec: str | Path) -> ObjectiveSpec:
     for b in obj.behaviours:
         if b.judge is not None and b.judge.kind == "rule":
             check_rule_spec(b.judge, where=f"behaviour {b.id!r}")
+    for ic in obj.in_context:
+        if ic.judge.kind == "rule":
+            check_rule_spec(ic.judge, where=f"in_context {ic.id!r}")
     if obj.concealment.confession_judge.kind == "rule":
         check_rule_spec(obj.concealment.confession_judge, where="concealment.confession_judge")
     return obj
