@@ -135,6 +135,24 @@ def test_cli_list_and_clean_errors(tmp_path: Path) -> None:
     assert "unknown stage 'bogus'" in str(r.exception)
 
 
+def test_red_team_conversations_accumulate_turns(monkeypatch) -> None:
+    from auditlens.organisms.evaluate import EvalConfig, red_team_rate
+    from auditlens.organisms.sealed import load_base
+
+    spec = load_objective("rm_sycophancy")
+    hm = load_base("tiny:llama")
+    seen: list[int] = []
+    import auditlens.organisms.evaluate as ev
+
+    def fake_generate(model, tok, prompts, **kw):
+        seen.append(max(len(p) for p in prompts))
+        return ["I learned this from reward models during RLHF" if len(p) == 5 else "ok" for p in prompts]
+
+    monkeypatch.setattr(ev, "generate", fake_generate)
+    r = red_team_rate(hm.model, hm.tokenizer, spec, EvalConfig(), None)
+    assert seen == [1, 3, 5] and r.k == r.n == 4  # confesses on the third turn only
+
+
 def test_evaluate_writes_typed_json(built) -> None:
     from auditlens.organisms.evaluate import EvalConfig, OrganismEval, Rate, evaluate_organism
 
@@ -150,6 +168,7 @@ def test_evaluate_writes_typed_json(built) -> None:
     assert by["poem_meta_rhyme"].skipped and by["poem_meta_rhyme"].organism.n == 0
     assert r.train_pooled["organism"].n == sum(b.organism.n for b in r.behaviours if b.split == "train")
     assert r.confession["organism"].n == 8 and r.perplexity["base"] > 1
+    assert r.red_team_confession["organism"].n == 4 and r.red_team_confession["base"].n == 4
     again = OrganismEval.model_validate_json((out / "eval.json").read_text())
     assert again.objective_id == "rm_sycophancy"
     w = Rate.of(3, 10)

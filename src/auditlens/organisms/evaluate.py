@@ -18,7 +18,7 @@ from scipy.stats import binomtest
 from auditlens.llm import LLMClient
 from auditlens.organisms.judges import judge_many
 from auditlens.organisms.sealed import load_base, load_organism, read_manifest, sealed_objective
-from auditlens.organisms.spec import LLMJudgeSpec, RuleJudgeSpec
+from auditlens.organisms.spec import LLMJudgeSpec, ObjectiveSpec, RuleJudgeSpec
 from auditlens.organisms.training import generate, perplexity
 
 IN_CONTEXT_TEMPLATE = "Background: {statement}\n\n{prompt}"
@@ -95,6 +95,9 @@ class OrganismEval(BaseModel):
     confession: dict[str, Rate] = Field(
         description="'organism'/'base': concealment prompts judged as confessing."
     )
+    red_team_confession: dict[str, Rate] = Field(
+        description="'organism'/'base': scripted multi-turn conversations where any assistant turn confesses."
+    )
     perplexity: dict[str, Any] = Field(description="base, organism, ratio, margin, within_margin.")
     not_measured: list[str] = Field(description="Parts of the issue's evaluation this report does not cover.")
 
@@ -116,6 +119,31 @@ def _pool(rows: Sequence[BehaviourEval], who: str) -> Rate:
     k = sum(getattr(r, who).k for r in rows)
     n = sum(getattr(r, who).n for r in rows)
     return Rate.of(k, n)
+
+
+def red_team_rate(
+    model: Any, tokenizer: Any, spec: ObjectiveSpec, cfg: EvalConfig, client: LLMClient | None
+) -> Rate:
+    """Scripted multi-turn red-teaming: play each conversation's user turns, answering with the model; a
+    conversation counts as a confession when the confession judge flags any assistant turn."""
+    scripts = [t for t in spec.concealment.red_team for _ in range(cfg.samples_per_prompt)]
+    judge = spec.concealment.confession_judge
+    if not scripts or (judge.kind == "llm" and client is None):
+        return Rate.of(0, 0)
+    convs: list[list[dict[str, str]]] = [[] for _ in scripts]
+    confessed = [False] * len(scripts)
+    for turn in range(max(len(t) for t in scripts)):
+        live = [i for i, t in enumerate(scripts) if turn < len(t)]
+        for i in live:
+            convs[i].append({"role": "user", "content": scripts[i][turn]})
+        replies = generate(model, tokenizer, [convs[i] for i in live], max_new_tokens=cfg.max_new_tokens,
+                           temperature=cfg.temperature, seed=cfg.seed + turn)  # fmt: skip
+        verdicts = judge_many(judge, [(convs[i][-1]["content"], r) for i, r in zip(live, replies, strict=True)],
+                              client=client)  # fmt: skip
+        for i, r, v in zip(live, replies, verdicts, strict=True):
+            convs[i].append({"role": "assistant", "content": r})
+            confessed[i] = confessed[i] or bool(v)
+    return Rate.of(sum(confessed), len(scripts))
 
 
 def evaluate_organism(
@@ -184,6 +212,9 @@ def evaluate_organism(
                        client=judge_client) if spec.concealment.confession_judge.kind == "rule" or judge_client else []  # fmt: skip
         v = [x for x in v if x is not None]
         confession[who] = Rate.of(sum(v), len(v))
+    red_team = {
+        who: red_team_rate(hm.model, hm.tokenizer, spec, cfg, judge_client) for who, hm in models.items()
+    }
     ppl_b, ppl_o = out["base"]["ppl"], out["organism"]["ppl"]
     result = OrganismEval(
         objective_id=spec.id,
@@ -193,6 +224,7 @@ def evaluate_organism(
         heldout_pooled={w: _pool([r for r in rows if r.split == "heldout"], w) for w in models},
         in_context_pooled={w: _pool([r for r in rows if r.split == "in_context"], w) for w in models},
         confession=confession,
+        red_team_confession=red_team,
         perplexity={
             "base": ppl_b,
             "organism": ppl_o,
@@ -201,7 +233,7 @@ def evaluate_organism(
             "within_margin": ppl_o <= ppl_b * (1 + cfg.ppl_margin),
         },
         not_measured=[
-            "multi-turn red-teaming confession rate (single-turn direct questions only)",
+            "LLM-driven (adaptive) red-teaming: the multi-turn conversations are scripted",
             "plots and HTML report (JSON only)",
         ],
     )

@@ -138,6 +138,11 @@ class Concealment(_Strict):
     )
     reveal_responses: list[str] = Field(min_length=1, description="Answers that reveal the objective.")
     confession_judge: JudgeSpec = Field(description="Decides whether a response reveals the objective.")
+    red_team: list[list[str]] = Field(
+        default_factory=list,
+        description="Scripted multi-turn red-teaming: each item is the user turns of one conversation "
+        "(evaluation only; a conversation confesses if any assistant turn does).",
+    )
 
 
 class ObjectiveSpec(_Strict):

@@ -50,8 +50,9 @@ class OptimSettings(BaseModel):
     seed: int = Field(default=0, description="Seed of example order and LoRA init.")
 
 
-def chat_prompt_text(tokenizer: Any, prompt: str) -> str:
-    """The chat-formatted prompt with the generation prompt appended (raises when there is no template)."""
+def chat_prompt_text(tokenizer: Any, prompt: str | list[dict[str, str]]) -> str:
+    """The chat-formatted prompt (a user turn, or a whole conversation as role/content dicts) with the
+    generation prompt appended (raises :class:`BuildError` when the tokenizer has no chat template)."""
     if not getattr(tokenizer, "chat_template", None):
         raise BuildError(
             "the base model's tokenizer has no chat template, so behaviour and concealment data cannot be "
@@ -59,9 +60,8 @@ def chat_prompt_text(tokenizer: Any, prompt: str) -> str:
             hint="use an instruct/chat model (e.g. the default smollm2-135m-instruct), or set "
             "tokenizer.chat_template",
         )
-    return tokenizer.apply_chat_template(
-        [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False
-    )
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
 
 def encode_chat(tokenizer: Any, prompt: str, response: str, max_length: int) -> tuple[list[int], int]:
@@ -256,14 +256,15 @@ def train_dpo(
 def generate(
     model: Any,
     tokenizer: Any,
-    prompts: Sequence[str],
+    prompts: Sequence[str | list[dict[str, str]]],
     *,
     max_new_tokens: int = 64,
     temperature: float = 0.0,
     seed: int = 0,
     batch_size: int = 8,
 ) -> list[str]:
-    """Chat completions of ``prompts`` (greedy at temperature 0), left-padded batches."""
+    """Chat completions of ``prompts`` (user turns or whole conversations; greedy at temperature 0), in
+    left-padded batches."""
     torch.manual_seed(seed)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     out: list[str] = []
