@@ -279,6 +279,24 @@ def test_run_perfect_and_zero_simulators(
         and s4.scores["detection_balanced_accuracy"].n == 0
     )
     assert (tmp_path / "run4" / "summary.json").read_text() == s4.model_dump_json(indent=1)
+    sim_req = next(r for r in stub.requests if "predict its activations" in r.messages[0].content)
+    assert (
+        sim_req.prefill is not None
+        and sim_req.prefill.startswith("<start>\n")
+        and sim_req.prefill.endswith("\t")
+    )
+    # A simulator whose answers never parse predicts nothing: scored 0, each answer recorded as malformed...
+    chatty = LLMClient(StubBackend(lambda r: "I think it fires on cats.", name="chatty"), use_cache=False)
+    cfg5 = cfg.model_copy(update={"scorers": ["simulation"]})
+    kw = {"explainer": client, "simulator": chatty, "text": text, "n_scored": 2}
+    s5 = run_autointerp(linear_source, interp_store, tmp_path / "run5", config=cfg5, **kw)  # type: ignore[arg-type]
+    r5 = [r for r in load_results(tmp_path / "run5").values() if r.status != "skipped"]
+    assert s5.scored == 2 and s5.scores["top_and_random"].mean == 0.0
+    assert all(len(r.failures) == 10 and r.simulation and r.simulation.parsed_fraction == 0 for r in r5)
+    # ... or, when asked, fails the feature.
+    cfg6 = cfg5.model_copy(update={"unparsable_simulation": "fail"})
+    s6 = run_autointerp(linear_source, interp_store, tmp_path / "run6", config=cfg6, **kw)  # type: ignore[arg-type]
+    assert s6.failed == 2 and s6.scored == 0
 
 
 def test_failures_recorded_and_retried(

@@ -137,9 +137,19 @@ def parse_explanation(response: ChatResponse) -> str:
 
 # ----------------------------------------------------------------------------------------------- simulator
 def simulator_request(
-    explanation: str, fragment: Fragment, *, max_tokens: int | None = None, top_logprobs: int = 20
+    explanation: str,
+    fragment: Fragment,
+    *,
+    max_tokens: int | None = None,
+    top_logprobs: int = 20,
+    prefill: bool = True,
 ) -> ChatRequest:
-    """Ask for one activation (0–10) per token of ``fragment`` (``top_logprobs`` > 0: with log-probabilities)."""
+    """Ask for one activation (0–10) per token of ``fragment`` (``top_logprobs`` > 0: with log-probabilities).
+
+    With ``prefill`` the answer is started as ``<start>\n<first token>\t`` so the model's first output is the
+    first token's activation (small models otherwise drift out of the format); :func:`parse_simulation` reads
+    that first number as the first line.
+    """
     rows = "\n".join(f"{show_token(t)}\tunknown" for t in fragment.tokens)
     user = (
         f"Neuron 1\nExplanation of neuron 1 behavior: {EXPLANATION_PREFIX} {explanation}.\n\n"
@@ -150,8 +160,9 @@ def simulator_request(
     n = len(fragment.tokens)
     return ChatRequest(
         messages=[Message(role="system", content=SIMULATOR_SYSTEM), Message(role="user", content=user)],
-        max_tokens=max_tokens or 8 * n + 16,
+        max_tokens=max_tokens or 6 * n + 16,
         temperature=0.0,
+        prefill=f"<start>\n{show_token(fragment.tokens[0])}\t" if prefill and fragment.tokens else None,
         logprobs=top_logprobs > 0,
         top_logprobs=top_logprobs,
     )

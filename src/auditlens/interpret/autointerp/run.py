@@ -67,7 +67,7 @@ from auditlens.interpret.errors import InterpretError
 from auditlens.interpret.explanations import FeatureExplanation, load_explanations, save_explanations
 from auditlens.interpret.features import FeatureSource
 from auditlens.interpret.tokens import TokenText
-from auditlens.llm import ChatRequest, ChatResponse, LLMClient, LLMError, LLMFailure
+from auditlens.llm import ChatRequest, ChatResponse, LLMClient, LLMError, LLMFailure, LLMMalformed, LLMRefusal
 
 Scorer = Literal["simulation", "detection", "fuzzing", "embedding"]
 SUMMARY_FILE = "summary.json"
@@ -109,6 +109,16 @@ class AutoInterpConfig(BaseModel):
         ge=0,
         description="Ask the simulator for this many top log-probabilities per token (expected values over "
         "'0'..'10' where the backend gives them); 0: use the sampled numbers.",
+    )
+    simulator_prefill: bool = Field(
+        default=True,
+        description="Start the simulator's answer with '<start>\\n<first token>\\t' (format help).",
+    )
+    unparsable_simulation: Literal["zero", "fail"] = Field(
+        default="zero",
+        description="A simulator answer with no parsable activation (malformed, refusal): 'zero' scores it as "
+        "predicting 0 on every token (recorded in failures and parsed_fraction; a weak simulator then scores "
+        "low instead of dropping out of the mean, which would flatter it); 'fail' fails the feature.",
     )
     batch_examples: int = Field(
         default=5, ge=1, description="Examples per detection/fuzzing prompt (delphi: 5)."
@@ -615,7 +625,12 @@ def _run_chunk(
     for p in ready:
         assert p.result.explanation is not None
         for fr in p.top + p.rnd:
-            req = simulator_request(p.result.explanation, fr, top_logprobs=cfg.simulator_top_logprobs)
+            req = simulator_request(
+                p.result.explanation,
+                fr,
+                top_logprobs=cfg.simulator_top_logprobs,
+                prefill=cfg.simulator_prefill,
+            )
             requests.append(p.adjust("simulate", req, cfg))
             slots.append((p, "simulate", fr))
         for kind, make in (("detection", detection_request), ("fuzzing", fuzzing_request)):
@@ -644,6 +659,12 @@ def _score_plan(p: _Plan, cfg: AutoInterpConfig, mine: list[tuple[str, Any, Any]
                 ok = False
                 continue
             values, k, used = parse_simulation(ans, n)
+        except (LLMMalformed, LLMRefusal) as err:
+            p.result.failures.append(_failure("simulate", err))
+            if cfg.unparsable_simulation == "fail":
+                ok = False
+                continue
+            values, k, used = [0.0] * n, 0, False
         except LLMError as err:
             p.result.failures.append(_failure("simulate", err))
             ok = False
