@@ -37,6 +37,10 @@ def test_resume_skips_finished_stages_and_redoes_the_interrupted_one(built) -> N
         assert rec["stage"] == s
     third = build_organism("rm_sycophancy", out, BuildConfig.tiny())
     assert third.ran == [] and third.skipped == list(STAGES)
+    # redoing a stage redoes everything after it (it was built on the old output)
+    (stage_dir(out, "concealment_data") / "stage.json").unlink()
+    fourth = build_organism("rm_sycophancy", out, BuildConfig.tiny())
+    assert fourth.ran == ["concealment_data", "concealment", "seal"]
 
 
 def test_adapters_are_safetensors_and_training_changed_the_model(built) -> None:

@@ -7,8 +7,8 @@ DPO) → ``seal`` (public manifest, training data, sealed ground truth).
 
 Each stage writes into ``stages/NN_<name>/`` and, last, ``stage.json`` (atomically). A stage whose marker
 exists and matches the build's config and spec is skipped; a stage folder without a marker (an interrupted
-run) is cleared and redone. ``build.json`` pins the config and spec: a folder built with another config or
-spec is refused rather than mixed.
+run) is cleared and redone, and so is every stage after a redone one (it was built on the old output).
+``build.json`` pins the config and spec: a folder built with another config or spec is refused, not mixed.
 """
 
 from __future__ import annotations
@@ -388,7 +388,7 @@ def build_organism(
     for i, stage in enumerate(STAGES):
         d = stage_dir(out, stage)
         marker = d / "stage.json"
-        if marker.exists():
+        if marker.exists() and not ran:  # once a stage reruns, every later stage reruns too
             rec = StageRecord.model_validate_json(marker.read_text(encoding="utf-8"))
             if rec.config_digest == cfg.digest() and rec.spec_sha256 == spec_sha:
                 skipped.append(stage)
@@ -398,7 +398,12 @@ def build_organism(
                     break
                 continue
         if d.exists():
-            log(f"[{stage}] unfinished folder from an interrupted run: cleared")
+            why = (
+                "built on an earlier stage that was redone"
+                if marker.exists()
+                else "unfinished (interrupted run)"
+            )
+            log(f"[{stage}] folder {why}: cleared")
             shutil.rmtree(d)
         d.mkdir(parents=True)
         log(f"[{stage}] running")
