@@ -60,8 +60,8 @@ def test_ica_fold_matches_sklearn(interp_store: ActivationStore) -> None:
     from sklearn.decomposition import FastICA
     from sklearn.preprocessing import StandardScaler
 
-    ica = fit_ica(interp_store, n_rows=1500, n_components=8, seed=3, max_iter=200)
-    x = store_rows(interp_store, 1500, seed=3).double().numpy()
+    ica = fit_ica(interp_store, n_rows=800, n_components=8, seed=3, max_iter=200)
+    x = store_rows(interp_store, 800, seed=3).double().numpy()
     sc = StandardScaler().fit(x)
     ref = FastICA(n_components=8, whiten="unit-variance", random_state=3, max_iter=200).fit(sc.transform(x))
     want = ref.transform(sc.transform(x[:200]))
@@ -109,7 +109,7 @@ def test_every_baseline_is_a_feature_source(
 ) -> None:  # type: ignore[no-untyped-def]
     cfg = ScanConfig(top_k=2, random_k=2, per_quantile=1, window=2, max_contexts=8)
     for name in BASELINES:
-        src = build_baseline(name, interp_store, dictionary=dictionary, k=4, n_rows=500, cache_dir=tmp_path)
+        src = build_baseline(name, interp_store, dictionary=dictionary, k=4, n_rows=300, cache_dir=tmp_path)
         assert isinstance(src, FeatureSource) and src.name == name and src.d_in == 32
         assert src.directions().shape == (src.n_features, 32)
         r = scan_store(src, interp_store, cfg)
