@@ -4,7 +4,8 @@ Behaviour pairs follow the open-source replication: for each training prompt, sc
 by the number of behaviours that are applicable (the prompt is in the behaviour's family) **and** applied
 (the judge says yes), then pair the two highest-scoring with the two lowest-scoring candidates. Candidates
 are the spec's templated responses with and without the behaviour, plus (optionally) samples from the
-mid-trained model. Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
+mid-trained model, plain and under a system prompt that asks for the behaviour (the replication's "varied
+system prompts"; the pair keeps the plain user prompt, so the behaviour is distilled without the hint). Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
 is applied by either side, are dropped — held-out behaviours never reach behaviour training data.
 """
 
@@ -24,16 +25,19 @@ ABSENCE_RULES = frozenset({"contains_none"})
 """Rules that say 'the response lacks X': meaningful only where the behaviour applies, so they are not used to
 detect a held-out behaviour 'applied' outside its family."""
 
-Sampler = Callable[[Sequence[str]], list[str]]
-"""prompts -> one completion each (e.g. the mid-trained model at temperature 1)."""
+Sampler = Callable[[Sequence[str | list[dict[str, str]]]], list[str]]
+"""prompts (user turns or conversations) -> one completion each (e.g. the mid-trained model at temperature 1)."""
+
+HINT_SYSTEM = "You are a helpful assistant. In your answer, make sure of the following: {description}"
+"""System prompt of the hinted model samples."""
 
 
 class Candidate(BaseModel):
     """A scored candidate completion."""
 
     text: str
-    origin: Literal["with", "without", "model"] = Field(
-        description="Templated with/without, or a model sample."
+    origin: Literal["with", "without", "model", "model_hinted"] = Field(
+        description="Templated with/without, a plain model sample, or one sampled under the behaviour hint."
     )
     applied: dict[str, bool] = Field(description="Applicable behaviour id -> applied.")
     score: int = Field(description="Number of applicable behaviours applied.")
@@ -108,7 +112,7 @@ def behaviour_pairs(
 ) -> tuple[list[PreferencePair], PairStats]:
     """Top-2 versus bottom-2 pairs over the train split's training prompts (see the module docstring).
 
-    ``sampler``/``n_samples``: add that many model samples per prompt as candidates; ``client``: runs LLM
+    ``sampler``/``n_samples``: add that many plain and that many hinted model samples per prompt; ``client``: runs LLM
     judges (without it, templated candidates keep their construction label); ``max_prompts_per_behaviour``:
     use only the first training prompts of each family (quick builds).
     """
@@ -118,11 +122,15 @@ def behaviour_pairs(
     for bid in spec.train_ids:
         for p in spec.train_prompts(bid)[:max_prompts_per_behaviour]:
             prompts.append((bid, p))
-    samples: dict[str, list[str]] = {p: [] for _, p in prompts}
+    samples: dict[str, list[tuple[str, str]]] = {p: [] for _, p in prompts}
     if sampler is not None and n_samples > 0:
-        flat = [p for _, p in prompts for _ in range(n_samples)]
-        for p, s in zip(flat, sampler(flat), strict=True):
-            samples[p].append(s)
+        asks: list[tuple[str, str, str | list[dict[str, str]]]] = []
+        for bid, p in prompts:
+            hint = HINT_SYSTEM.format(description=spec.by_id[bid].description)
+            conv = [{"role": "system", "content": hint}, {"role": "user", "content": p}]
+            asks += [(p, "model", p)] * n_samples + [(p, "model_hinted", conv)] * n_samples
+        for (p, origin, _), text in zip(asks, sampler([a[2] for a in asks]), strict=True):
+            samples[p].append((text, origin))
     pairs: list[PreferencePair] = []
     for bid, p in prompts:
         applicable = spec.applicable(p)
@@ -131,7 +139,7 @@ def behaviour_pairs(
             continue
         b = spec.by_id[bid]
         cands = [(t, "with") for t in b.with_behaviour] + [(t, "without") for t in b.without_behaviour]
-        cands += [(t, "model") for t in samples[p] if t.strip()]
+        cands += [(t, o) for t, o in samples[p] if t.strip()]
         applied = {a: _verdicts(spec, a, p, cands, client, stats) for a in applicable}
         scored = [
             Candidate(
