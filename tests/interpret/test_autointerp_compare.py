@@ -70,9 +70,14 @@ def test_compare_writes_table_and_plot(interp_store: ActivationStore, tiny_hm, t
     assert client.backend.calls == calls  # type: ignore[attr-defined]
     with pytest.raises(InterpretError, match="unknown methods"):
         compare(interp_store, [ckpt], tmp_path / "x", explainer=client, methods=["svd"])
+    # A dictionary that does not fit the store is reported and the other layers go on.
     bad = save_dictionary(TopK([TopKConfig(d_in=16, d_sae=8, k=2, name="bad")]), tmp_path / "bad")
-    with pytest.raises(InterpretError, match="width"):
-        compare(interp_store, [bad], tmp_path / "y", explainer=client, methods=["dictionary"])
+    c2 = compare(
+        interp_store, [bad, ckpt], tmp_path / "y", explainer=client, methods=["dictionary"], n_features=1,
+        text=TokenText(tiny_hm.tokenizer), config=cfg, embedder=Flat(),
+    )  # fmt: skip
+    assert len(c2.errors) == 1 and c2.errors[0].method is None and "width" in c2.errors[0].error
+    assert [r.method for r in c2.results] == ["dictionary"] and c2.results[0].scored == 1
 
 
 def test_cli_autointerp_and_compare(interp_store: ActivationStore, tiny_hm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

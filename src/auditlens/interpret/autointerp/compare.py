@@ -20,6 +20,7 @@ import torch
 from pydantic import BaseModel, Field
 
 from auditlens.activations import ActivationStore
+from auditlens.errors import AuditlensError
 from auditlens.interpret.autointerp.run import (
     AutoInterpConfig,
     AutoInterpSummary,
@@ -70,6 +71,15 @@ class MethodResult(BaseModel):
     seconds: float
 
 
+class CompareError(BaseModel):
+    """A layer or method that could not run (bad dictionary, width mismatch, failed fit); the others went on."""
+
+    hook_point: str | None
+    method: str | None = Field(description="None: the whole layer (its dictionary) failed.")
+    error: str
+    hint: str | None = None
+
+
 class Comparison(BaseModel):
     """The seed's comparison table (§5.9, §6.3): scores per method with 95% CIs, per layer."""
 
@@ -81,6 +91,7 @@ class Comparison(BaseModel):
         description="Hook point -> K of the top-K baselines (the dictionary's mean L0)."
     )
     results: list[MethodResult]
+    errors: list[CompareError] = Field(default_factory=list, description="Layers/methods that could not run.")
     config: AutoInterpConfig
     note: str | None = Field(default=None, description="Caveats (e.g. weak local explainer).")
     seconds: float
@@ -156,53 +167,47 @@ def compare(
     note = weak_note(explainer, simulator)
     results: list[MethodResult] = []
     top_k: dict[str, int] = {}
+    errors: list[CompareError] = []
     for ckpt, hp_arg in zip(dictionaries, hps, strict=True):
-        hp = store.resolve_hook_point(hp_arg)
-        dictionary = load_dictionary(ckpt)
-        dict_source = DictionaryFeatures(dictionary, name="dictionary")
-        check_source(dict_source, store.d_in(hp))
+        try:
+            hp = store.resolve_hook_point(hp_arg)
+            dictionary = load_dictionary(ckpt)
+            dict_source = DictionaryFeatures(dictionary, name="dictionary")
+            check_source(dict_source, store.d_in(hp))
+        except AuditlensError as err:
+            errors.append(CompareError(hook_point=hp_arg, method=None, error=f"{ckpt}: {err}", hint=err.hint))
+            continue
         layer_cfg = cfg.model_copy(update={"fragments": cfg.fragments.model_copy(update={"hook_point": hp})})
         k = None
         if any(m.startswith("topk_") for m in methods):
             k = max(1, round(mean_l0(dict_source, store, hook_point=hp)))
             top_k[hp] = k
         for method in methods:
-            t1 = time.perf_counter()
-            if method == "dictionary":
-                source: Any = dict_source
-            else:
-                source = build_baseline(
-                    method, store, dictionary=dictionary, hook_point=hp, k=k, seed=seed, n_rows=n_rows,
-                    cache_dir=out / hp / "fits",
-                )  # fmt: skip
-            g = torch.Generator().manual_seed(seed)
-            ids = source.feature_ids[torch.randperm(source.n_features, generator=g)]
-            ids = ids[: n_features * candidate_factor]
-            folder = out / hp / method
-            summary: AutoInterpSummary = run_autointerp(
-                source, store, folder, explainer=explainer, simulator=simulator, features=ids.tolist(),
-                n_scored=n_features, text=text, config=layer_cfg, embedder=embedder, note=note, progress=progress,
-            )  # fmt: skip
-            results.append(
-                MethodResult(
-                    method=method,
-                    hook_point=hp,
-                    n_features=source.n_features,
-                    requested=n_features,
-                    scored=summary.scored,
-                    skipped=summary.skipped,
-                    failed=summary.failed,
-                    scores=summary.scores,
-                    folder=str(folder),
-                    seconds=time.perf_counter() - t1,
+            try:
+                results.append(
+                    _run_method(
+                        method,
+                        store,
+                        dictionary,
+                        dict_source,
+                        hp,
+                        k,
+                        out,
+                        explainer,
+                        simulator,
+                        n_features,
+                        candidate_factor,
+                        text,
+                        layer_cfg,
+                        seed,
+                        n_rows,
+                        embedder,
+                        note,
+                        progress,
+                    )
                 )
-            )
-            if progress:
-                tr = summary.scores["top_and_random"]
-                print(
-                    f"[{hp}] {method}: {summary.scored} scored, top-and-random {tr.text()}",
-                    flush=True,
-                )
+            except AuditlensError as err:
+                errors.append(CompareError(hook_point=hp, method=method, error=str(err), hint=err.hint))
     comparison = Comparison(
         store=str(store.path),
         explainer=client_name(explainer),
@@ -210,6 +215,7 @@ def compare(
         n_features=n_features,
         top_k=top_k,
         results=results,
+        errors=errors,
         config=cfg,
         note=note,
         seconds=time.perf_counter() - t0,
@@ -217,6 +223,60 @@ def compare(
     (out / COMPARISON_FILE).write_text(comparison.model_dump_json(indent=1))
     plot_comparison(comparison, out / PLOT_FILE)
     return comparison
+
+
+def _run_method(
+    method: str,
+    store: ActivationStore,
+    dictionary: Any,
+    dict_source: DictionaryFeatures,
+    hp: str,
+    k: int | None,
+    out: Path,
+    explainer: LLMClient,
+    simulator: LLMClient,
+    n_features: int,
+    candidate_factor: int,
+    text: TokenText | None,
+    layer_cfg: AutoInterpConfig,
+    seed: int,
+    n_rows: int,
+    embedder: Any,
+    note: str | None,
+    progress: bool,
+) -> MethodResult:
+    t1 = time.perf_counter()
+    if method == "dictionary":
+        source: Any = dict_source
+    else:
+        source = build_baseline(
+            method, store, dictionary=dictionary, hook_point=hp, k=k, seed=seed, n_rows=n_rows,
+            cache_dir=out / hp / "fits",
+        )  # fmt: skip
+    g = torch.Generator().manual_seed(seed)
+    ids = source.feature_ids[torch.randperm(source.n_features, generator=g)]
+    ids = ids[: n_features * candidate_factor]
+    folder = out / hp / method
+    summary: AutoInterpSummary = run_autointerp(
+        source, store, folder, explainer=explainer, simulator=simulator, features=ids.tolist(),
+        n_scored=n_features, text=text, config=layer_cfg, embedder=embedder, note=note, progress=progress,
+    )  # fmt: skip
+    result = MethodResult(
+        method=method,
+        hook_point=hp,
+        n_features=source.n_features,
+        requested=n_features,
+        scored=summary.scored,
+        skipped=summary.skipped,
+        failed=summary.failed,
+        scores=summary.scores,
+        folder=str(folder),
+        seconds=time.perf_counter() - t1,
+    )
+    if progress:
+        tr = summary.scores["top_and_random"]
+        print(f"[{hp}] {method}: {summary.scored} scored, top-and-random {tr.text()}", flush=True)
+    return result
 
 
 def plot_comparison(comparison: Comparison, path: str | Path) -> Path:
@@ -227,6 +287,13 @@ def plot_comparison(comparison: Comparison, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     layers = list(dict.fromkeys(r.hook_point for r in comparison.results))
+    if not layers:
+        fig, ax = plt.subplots(figsize=(6, 2))
+        ax.text(0.5, 0.5, "no method ran (see errors in comparison.json)", ha="center", va="center")
+        ax.axis("off")
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        return Path(path)
     fig, axes = plt.subplots(1, len(layers), figsize=(max(6.0, 1.1 * 8) * len(layers), 4.5), squeeze=False)
     series = (
         ("top_and_random", "o", "top-and-random"),
