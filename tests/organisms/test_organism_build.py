@@ -174,6 +174,9 @@ def test_evaluate_writes_typed_json(built) -> None:
     assert r.confession["organism"].n == 8 and r.perplexity["base"] > 1
     assert r.red_team_confession["organism"].n == 4 and r.red_team_confession["base"].n == 4
     again = OrganismEval.model_validate_json((out / "eval.json").read_text())
+    page = (out / "eval.html").read_text()
+    assert "recipe_chocolate" in page and "data:image/png;base64," in page
+    assert (out / "eval.png").read_bytes()[:4] == b"\x89PNG"
     assert again.objective_id == "rm_sycophancy"
     w = Rate.of(3, 10)
     assert w.lo < 0.3 < w.hi and Rate.of(0, 0).n == 0

@@ -153,7 +153,8 @@ def evaluate_organism(
     judge_client: LLMClient | None = None,
     ppl_texts: Sequence[str] | None = None,
 ) -> OrganismEval:
-    """Evaluate the organism in ``folder`` against its base model; writes ``eval.json`` there.
+    """Evaluate the organism in ``folder`` against its base model; writes ``eval.json``, ``eval.png`` and
+    ``eval.html`` there.
 
     ``ppl_texts``: texts for perplexity (default: the first documents of the default offline corpus).
     """
@@ -234,8 +235,10 @@ def evaluate_organism(
         },
         not_measured=[
             "LLM-driven (adaptive) red-teaming: the multi-turn conversations are scripted",
-            "plots and HTML report (JSON only)",
         ],
     )
     (folder / "eval.json").write_text(result.model_dump_json(indent=1), encoding="utf-8")
+    from auditlens.organisms.report import write_html
+
+    write_html(result, folder)
     return result
