@@ -236,10 +236,18 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
     out = Path(root)
     claims: list[ProbeClaim] = []
     sections: list[tuple[str, str]] = []
+
+    def tagged(found: list, folder: Path) -> list[ProbeClaim]:
+        """Prefix claim names with their run's folder when the page covers several runs."""
+        rel = folder.relative_to(out)
+        return (
+            found if str(rel) == "." else [c.model_copy(update={"name": f"{rel}: {c.name}"}) for c in found]
+        )
+
     for f in sorted(out.rglob("toy_grid.json")):
         toy = ToyGridResult.model_validate_json(f.read_text())
         plot_toy_grid(toy, f.parent)
-        claims += toy_claims(toy)
+        claims += tagged(toy_claims(toy), f.parent)
         cfg = toy.config
         sections.append(
             (
@@ -265,11 +273,11 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
         tiny = TinyTransformerResult.model_validate_json(f.read_text())
         plot_loss_curve(tiny.lm.loss_steps, tiny.lm.losses, f.parent)
         plot_size_sweep(tiny.sweep, f.parent)
-        claims += transformer_claims(tiny.sweep)
+        claims += tagged(transformer_claims(tiny.sweep), f.parent)
         s = tiny.sweep
         sections.append(
             (
-                "Tiny transformer",
+                f"Tiny transformer ({f.parent.relative_to(out) if f.parent != out else '.'})",
                 f"{tiny.lm.n_parameters:,} parameters, {tiny.lm.steps} steps, final loss "
                 f"{tiny.lm.losses[-1] if tiny.lm.losses else float('nan'):.3f} nats/byte; hook {tiny.hook_point}; "
                 f"α={s.coefficient:.3g}\n"
@@ -280,5 +288,5 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
             )
         )
     for f in sorted(out.rglob("probe_suite.json")):
-        claims += ProbeSuiteResult.model_validate_json(f.read_text()).claims
+        claims += tagged(ProbeSuiteResult.model_validate_json(f.read_text()).claims, f.parent)
     return write_html_report(out, title, claims, sections)
