@@ -323,10 +323,10 @@ def plot_comparison(comparison: Comparison, path: str | Path) -> Path:
         ax.set_ylabel("correlation (mean, 95% CI)")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
-    title = f"auto-interp: explainer {comparison.explainer}, simulator {comparison.simulator}"
+    title = f"auto-interp — explainer: {comparison.explainer}\nsimulator: {comparison.simulator}"
     if comparison.note:
         title += "\n(small local model: weak scores)"
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
