@@ -21,23 +21,7 @@ from auditlens.data import (
 )
 from auditlens.errors import ConfigError, DataError
 
-WORDS = [
-    "the",
-    "cat",
-    "sat",
-    "on",
-    "a",
-    "mat",
-    "dog",
-    "ran",
-    "far",
-    "away",
-    "and",
-    "then",
-    "came",
-    "back",
-    "home",
-]
+from .conftest import WORDS
 
 
 def corpus(n: int, seed: int = 0) -> list[str]:

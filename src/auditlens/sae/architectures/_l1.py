@@ -8,7 +8,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from auditlens.sae.base import DictionaryConfig
+from auditlens.sae.base import DictionaryConfig, DictionaryOutput, standard_aux
 
 
 class L1Config(DictionaryConfig):
@@ -36,6 +36,27 @@ def l1_terms(cfgs: list[L1Config], codes_NBF: Tensor) -> Tensor:
     if cfgs[0].divide_by_dict_size:
         l1 = l1 / codes_NBF.shape[-1]
     return alpha * l1
+
+
+def l1_output(
+    cfgs: list[L1Config], xn: Tensor, recon: Tensor, codes: Tensor, sparsity_scale: float, act_scale: Tensor
+) -> DictionaryOutput:
+    """The train-step output of a ReLU + L1 dictionary (normalised units in, raw units out)."""
+    rec = (recon - xn).pow(2).mean(dim=(1, 2))
+    l1 = l1_terms(cfgs, codes)
+    total = rec + sparsity_scale * l1
+    with torch.no_grad():
+        active = codes > 0
+        aux = standard_aux(xn, recon, active.sum(-1).float().mean(-1), active.any(1))
+    return DictionaryOutput(
+        recon * act_scale,
+        codes,
+        None,
+        None,
+        total.sum(),
+        {"reconstruction": rec, "l1": l1, "total": total},
+        aux,
+    )
 
 
 def pick_resample_inputs(

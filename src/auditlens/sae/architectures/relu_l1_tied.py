@@ -12,8 +12,13 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from auditlens.sae.architectures._l1 import L1Config, l1_terms, pick_resample_inputs, xavier_uniform
-from auditlens.sae.base import Dictionary, DictionaryOutput, stack_init, standard_aux, unit_rows
+from auditlens.sae.architectures._l1 import (
+    L1Config,
+    l1_output,
+    pick_resample_inputs,
+    xavier_uniform,
+)
+from auditlens.sae.base import Dictionary, DictionaryOutput, stack_init, unit_rows
 from auditlens.sae.registry import register
 
 
@@ -43,21 +48,7 @@ class ReluL1Tied(Dictionary):
         M = self.dictionary_NFD()
         codes = torch.relu(torch.matmul(xn, M.transpose(1, 2)) + self.b_enc_NF[:, None, :])
         recon = torch.bmm(codes, M)
-        rec = (recon - xn).pow(2).mean(dim=(1, 2))
-        l1 = l1_terms(self.configs, codes)  # type: ignore[arg-type]
-        total = rec + sparsity_scale * l1
-        with torch.no_grad():
-            active = codes > 0
-            aux = standard_aux(xn, recon, active.sum(-1).float().mean(-1), active.any(1))
-        return DictionaryOutput(
-            recon * self.act_scale,
-            codes,
-            None,
-            None,
-            total.sum(),
-            {"reconstruction": rec, "l1": l1, "total": total},
-            aux,
-        )
+        return l1_output(self.configs, xn, recon, codes, sparsity_scale, self.act_scale)  # type: ignore[arg-type]
 
     def encode(self, x: Tensor) -> Tensor:
         M = self.dictionary_NFD()

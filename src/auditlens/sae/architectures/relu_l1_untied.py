@@ -13,8 +13,13 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from auditlens.sae.architectures._l1 import L1Config, l1_terms, pick_resample_inputs, xavier_uniform
-from auditlens.sae.base import Dictionary, DictionaryOutput, stack_init, standard_aux, unit_rows
+from auditlens.sae.architectures._l1 import (
+    L1Config,
+    l1_output,
+    pick_resample_inputs,
+    xavier_uniform,
+)
+from auditlens.sae.base import Dictionary, DictionaryOutput, stack_init, unit_rows
 from auditlens.sae.registry import register
 
 
@@ -66,21 +71,7 @@ class ReluL1Untied(Dictionary):
         xn = self.normalise(x)
         codes = self._encode_norm(xn)
         recon = torch.bmm(codes, self.decoder_NFD()) + self.b_dec_ND[:, None, :]
-        rec = (recon - xn).pow(2).mean(dim=(1, 2))
-        l1 = l1_terms(self.configs, codes)  # type: ignore[arg-type]
-        total = rec + sparsity_scale * l1
-        with torch.no_grad():
-            active = codes > 0
-            aux = standard_aux(xn, recon, active.sum(-1).float().mean(-1), active.any(1))
-        return DictionaryOutput(
-            recon * self.act_scale,
-            codes,
-            None,
-            None,
-            total.sum(),
-            {"reconstruction": rec, "l1": l1, "total": total},
-            aux,
-        )
+        return l1_output(self.configs, xn, recon, codes, sparsity_scale, self.act_scale)  # type: ignore[arg-type]
 
     def encode(self, x: Tensor) -> Tensor:
         return self._encode_norm(self.normalise(x))
