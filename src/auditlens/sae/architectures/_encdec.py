@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
 from auditlens.sae.base import Dictionary, DictionaryConfig, stack_init, unit_rows
+from auditlens.sae.errors import ConfigError
 
 
 class EncDecConfig(DictionaryConfig):
@@ -15,6 +18,24 @@ class EncDecConfig(DictionaryConfig):
     apply_b_dec_to_input: bool = Field(
         default=True, description="Subtract b_dec from the input before encoding."
     )
+
+
+class KSparseConfig(EncDecConfig):
+    """Settings shared by the k-sparse dictionaries trained with the AuxK dead-latent loss (TopK, BatchTopK, …)."""
+
+    k: int = Field(default=32, gt=0, description="Active latents per input.")
+    k_aux: int | None = Field(default=None, description="AuxK latents per input; None = d_in // 2.")
+    aux_coefficient: float = Field(default=1 / 32, ge=0, description="Weight of the AuxK loss.")
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.k > self.d_sae:
+            raise ConfigError(
+                f"k = {self.k} is larger than the width d_sae = {self.d_sae}", hint="use k <= d_sae"
+            )
+
+    @property
+    def k_aux_effective(self) -> int:
+        return self.k_aux if self.k_aux is not None else max(1, self.d_in // 2)
 
 
 class EncDecDictionary(Dictionary):

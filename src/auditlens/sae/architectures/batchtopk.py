@@ -14,32 +14,19 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from auditlens.sae.architectures._encdec import EncDecConfig, EncDecDictionary
+from auditlens.sae.architectures._encdec import EncDecDictionary, KSparseConfig
 from auditlens.sae.base import DictionaryOutput, auxk_loss, auxk_select, standard_aux
-from auditlens.sae.errors import ConfigError
 from auditlens.sae.registry import register
 
 
-class BatchTopKConfig(EncDecConfig):
+class BatchTopKConfig(KSparseConfig):
     """BatchTopK + AuxK + learned inference threshold."""
 
     architecture: Literal["batchtopk"] = "batchtopk"
     k: int = Field(default=32, gt=0, description="Mean active latents per input (k · batch kept per batch).")
-    k_aux: int | None = Field(default=None, description="AuxK latents per input; None = d_in // 2.")
-    aux_coefficient: float = Field(default=1 / 32, ge=0, description="Weight of the AuxK loss.")
     threshold_beta: float = Field(
         default=0.999, ge=0, lt=1, description="EMA factor of the inference threshold."
     )
-
-    def model_post_init(self, context: Any, /) -> None:
-        if self.k > self.d_sae:
-            raise ConfigError(
-                f"k = {self.k} is larger than the width d_sae = {self.d_sae}", hint="use k <= d_sae"
-            )
-
-    @property
-    def k_aux_effective(self) -> int:
-        return self.k_aux if self.k_aux is not None else max(1, self.d_in // 2)
 
 
 @register("batchtopk", BatchTopKConfig)

@@ -15,20 +15,16 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from auditlens.sae.architectures._encdec import EncDecConfig, EncDecDictionary
+from auditlens.sae.architectures._encdec import EncDecDictionary, KSparseConfig
 from auditlens.sae.base import DictionaryOutput, auxk_loss, auxk_select, standard_aux
-from auditlens.sae.errors import ConfigError
 from auditlens.sae.kernels import dense_decode, selected_preacts, sparse_decode, sparse_encode_values
 from auditlens.sae.registry import register
 
 
-class TopKConfig(EncDecConfig):
+class TopKConfig(KSparseConfig):
     """TopK + AuxK."""
 
     architecture: Literal["topk"] = "topk"
-    k: int = Field(default=32, gt=0, description="Active latents per input.")
-    k_aux: int | None = Field(default=None, description="AuxK latents per input; None = d_in // 2.")
-    aux_coefficient: float = Field(default=1 / 32, ge=0, description="Weight of the AuxK loss.")
     sparse_kernels: bool = Field(default=True, description="Sparse decode + sparse encoder backward.")
     selection_dtype: Literal["float32", "bfloat16"] = Field(
         default="float32",
@@ -36,16 +32,6 @@ class TopKConfig(EncDecConfig):
         "the selected pre-activations are recomputed exactly in fp32 (values and gradients stay fp32); "
         "near-ties may pick a different latent. Needs sparse_kernels.",
     )
-
-    def model_post_init(self, context: Any, /) -> None:
-        if self.k > self.d_sae:
-            raise ConfigError(
-                f"k = {self.k} is larger than the width d_sae = {self.d_sae}", hint="use k <= d_sae"
-            )
-
-    @property
-    def k_aux_effective(self) -> int:
-        return self.k_aux if self.k_aux is not None else max(1, self.d_in // 2)
 
 
 @register("topk", TopKConfig)
