@@ -276,6 +276,7 @@ def harvest(
         buffered -= n
         if pending is not None:
             commit(pending)
+            pending = None  # committed: an error below must not make the `finally` commit it twice
         fut = writer.submit(_write_shard, out, next_index, next_first, keep_tok, shard_acts)
         next_index += 1
         next_first += n
