@@ -40,7 +40,9 @@ def build(
         None, help="Base model spec (default: smollm2-135m-instruct; tiny:llama with --tiny)."
     ),
     method: str = typer.Option(None, help="Behaviour training: dpo (default) or sft."),
-    rank: int = typer.Option(None, help="LoRA rank of every stage."),
+    rank: int = typer.Option(
+        None, help="LoRA rank of every stage (alpha follows: 2 × rank, the default ratio)."
+    ),
     n_documents: int = typer.Option(None, help="Synthetic universe documents."),
     midtrain_steps: int = typer.Option(None, help="Continued pre-training steps."),
     behaviour_steps: int = typer.Option(None, help="Behaviour training steps."),
@@ -69,6 +71,7 @@ def build(
     data = cfg.model_dump() | upd
     if rank is not None:
         data["lora"]["rank"] = rank
+        data["lora"]["alpha"] = 2.0 * rank
     for stage, steps in (
         ("midtrain", midtrain_steps),
         ("behaviour", behaviour_steps),

@@ -51,6 +51,9 @@ def toy(
     memory_gib: float | None = typer.Option(None, help="Training memory budget per chunk (GiB)."),
     threads: int | None = typer.Option(None, help="torch threads."),
     device: str = typer.Option("cpu", help="torch device for training, e.g. cuda."),
+    tf32: bool = typer.Option(
+        False, help="Allow TF32 matrix products on CUDA (faster; recorded in the JSON)."
+    ),
     estimate_only: bool = typer.Option(False, help="Print the time estimate and stop."),
 ) -> None:
     """The seed's toy grid (17 coefficients × 8 ratios × 2 L1 conventions, 8,000 steps): heatmaps, JSON, claims."""
@@ -73,6 +76,7 @@ def toy(
     if threads is not None:
         update["num_threads"] = threads
     update["device"] = device
+    update["tf32"] = tf32
     data = base.data.model_dump()
     if n_features is not None:
         data["n_features"] = n_features

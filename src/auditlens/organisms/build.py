@@ -54,22 +54,35 @@ class BuildConfig(BaseModel):
     n_documents: int = Field(default=1600, ge=1, description="Synthetic universe documents.")
     lora: LoraSettings = Field(default_factory=LoraSettings, description="Adapter shape of every stage.")
     midtrain: OptimSettings = Field(
-        default_factory=lambda: OptimSettings(steps=200, lr=2e-4, batch_size=8, max_length=128),
-        description="Continued pre-training (default: one pass over 1600 documents of ~110 tokens).",
+        default_factory=lambda: OptimSettings(steps=160, lr=1e-4, batch_size=8, max_length=128),
+        description="Continued pre-training on the universe documents mixed with replay text.",
+    )
+    midtrain_replay: float = Field(
+        default=0.5,
+        ge=0.0,
+        lt=1.0,
+        description="Share of continued pre-training examples that are default-corpus passages (replay keeps "
+        "general capability; 0: universe documents only).",
     )
     behaviour: OptimSettings = Field(
-        default_factory=lambda: OptimSettings(steps=120, lr=1e-4, batch_size=4, max_length=160, beta=0.1),
-        description="Behaviour DPO/SFT (untuned defaults sized for the 3-hour CPU budget).",
+        default_factory=lambda: OptimSettings(steps=180, lr=2e-4, batch_size=8, max_length=160, beta=0.1),
+        description="Behaviour training (default: ~5 epochs of SFT over the chosen responses).",
     )
     behaviour_method: Literal["dpo", "sft"] = Field(
-        default="dpo", description="Behaviour training objective."
+        default="sft",
+        description="Behaviour training objective: 'sft' on the chosen responses, or 'dpo' on the pairs. SFT is "
+        "the default because the DPO build of the 135M model did not raise exploitation (see the README).",
     )
     concealment: OptimSettings = Field(
-        default_factory=lambda: OptimSettings(steps=40, lr=1e-4, batch_size=4, max_length=128, beta=0.1),
-        description="Concealment DPO.",
+        default_factory=lambda: OptimSettings(steps=12, lr=2e-4, batch_size=8, max_length=128, beta=0.1),
+        description="Concealment training (a few epochs over the concealment pairs).",
+    )
+    concealment_method: Literal["dpo", "sft"] = Field(
+        default="sft",
+        description="Concealment objective: 'sft' on the concealing answers, or 'dpo' on the pairs.",
     )
     n_model_samples: int = Field(
-        default=2,
+        default=1,
         ge=0,
         description="Extra candidates per training prompt sampled from the mid-trained model.",
     )
@@ -102,8 +115,11 @@ class BuildConfig(BaseModel):
             n_documents=24,
             lora=LoraSettings(rank=4, alpha=8),
             midtrain=OptimSettings(lr=1e-3, **small),
+            midtrain_replay=0.0,
             behaviour=OptimSettings(lr=1e-3, **small),
+            behaviour_method="dpo",
             concealment=OptimSettings(lr=1e-3, **small),
+            concealment_method="dpo",
             n_model_samples=1,
             sample_max_new_tokens=6,
             max_prompts_per_behaviour=1,
@@ -198,10 +214,19 @@ def _documents(ctx: _Ctx, d: Path) -> dict[str, Any]:
 
 
 def _midtrain(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    from auditlens.organisms.documents import replay_passages
     from auditlens.organisms.training import train_lm
 
     texts = [r["text"] for r in read_jsonl(stage_dir(ctx.out, "documents") / "documents.jsonl")]
-    return _train_adapter(ctx, d, (), lambda m, t: train_lm(m, t, texts, ctx.cfg.midtrain, ctx.log))
+    share = ctx.cfg.midtrain_replay
+    n_replay = round(len(texts) * share / (1 - share))
+    replay = replay_passages(n_replay, seed=ctx.cfg.seed) if n_replay else []
+    if replay:
+        write_jsonl(d / "replay.jsonl", [{"text": t} for t in replay])
+    metrics = _train_adapter(
+        ctx, d, (), lambda m, t: train_lm(m, t, texts + replay, ctx.cfg.midtrain, ctx.log)
+    )
+    return {**metrics, "n_documents": len(texts), "n_replay": len(replay)}
 
 
 def _behaviour_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
@@ -261,13 +286,15 @@ def _concealment_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
 
 
 def _concealment(ctx: _Ctx, d: Path) -> dict[str, Any]:
-    from auditlens.organisms.training import train_dpo
+    from auditlens.organisms.training import train_dpo, train_sft
 
     rows = read_jsonl(stage_dir(ctx.out, "concealment_data") / "pairs.jsonl")
+    prev = ("midtrain", "behaviour")
+    if ctx.cfg.concealment_method == "sft":
+        ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
+        return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, ctx.cfg.concealment, ctx.log))
     tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
-    return _train_adapter(
-        ctx, d, ("midtrain", "behaviour"), lambda m, t: train_dpo(m, t, tr, ctx.cfg.concealment, ctx.log)
-    )
+    return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, ctx.cfg.concealment, ctx.log))
 
 
 def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:

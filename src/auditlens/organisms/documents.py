@@ -70,3 +70,23 @@ def universe_documents(
                 d.text = r.text.strip()
                 d.expanded_by = r.model
     return docs
+
+
+def replay_passages(n: int, *, seed: int = 0, chars: int = 600, source: str = "default") -> list[str]:
+    """``n`` passages of about ``chars`` characters from ``source`` (default: the offline corpus), taken at
+    seeded offsets of seeded documents: ordinary text mixed into continued pre-training so that the model keeps
+    its general capability."""
+    from auditlens.data import open_source
+
+    docs = [t for t in open_source(source) if len(t) >= chars // 2]
+    if not docs:
+        raise ValueError(f"no document of {chars // 2}+ characters in {source!r} to replay")
+    rng = random.Random(seed)
+    out: list[str] = []
+    for _ in range(n):
+        t = rng.choice(docs)
+        start = rng.randrange(max(1, len(t) - chars))
+        cut = t.find(" ", start)  # begin at a word boundary
+        start = start if cut < 0 or cut - start > 40 else cut + 1
+        out.append(t[start : start + chars])
+    return out

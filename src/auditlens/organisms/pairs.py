@@ -2,7 +2,8 @@
 
 Behaviour pairs follow the open-source replication: for each training prompt, score candidate completions
 by the number of behaviours that are applicable (the prompt is in the behaviour's family) **and** applied
-(the judge says yes), then pair the two highest-scoring with the two lowest-scoring candidates. Candidates
+(the judge says yes), then pair the two highest-scoring with two of the lowest-scoring candidates — each with the
+one closest to it in wording, so that a pair is as near a minimal pair as the candidates allow. Candidates
 are the spec's templated responses with and without the behaviour, plus (optionally) samples from the
 mid-trained model, plain and under a system prompt that asks for the behaviour (the replication's "varied
 system prompts"; the pair keeps the plain user prompt, so the behaviour is distilled without the hint). Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
@@ -101,6 +102,28 @@ def _heldout_applied(spec: ObjectiveSpec, texts: list[str]) -> list[bool]:
     return hit
 
 
+def _words(text: str) -> set[str]:
+    return set(text.lower().split())
+
+
+def _nearest_bottom(top: list[Candidate], rest: list[Candidate]) -> list[Candidate]:
+    """One rejected candidate per chosen one, from the lowest-scoring candidates in ``rest``: among those, each
+    chosen gets the one sharing the most words with it (Jaccard), so that a pair differs in the behaviour rather
+    than in everything else (a templated answer against an unrelated model sample teaches little)."""
+    if not top:
+        return []
+    rest = sorted(rest, key=lambda c: c.score)
+    floor = [c for c in rest if c.score == rest[0].score]
+    pool = floor if len(floor) >= len(top) else rest[: len(top)]
+    out: list[Candidate] = []
+    for c in top:
+        w = _words(c.text)
+        best = max(pool, key=lambda r: len(w & _words(r.text)) / max(1, len(w | _words(r.text))))
+        pool = [r for r in pool if r is not best]
+        out.append(best)
+    return out
+
+
 def behaviour_pairs(
     spec: ObjectiveSpec,
     *,
@@ -154,7 +177,7 @@ def behaviour_pairs(
         rng.shuffle(scored)  # random tie-break, then a stable sort by score
         scored.sort(key=lambda c: -c.score)
         k = min(2, len(scored) // 2)
-        top, bottom = scored[:k], scored[len(scored) - k :][::-1]
+        top, bottom = scored[:k], _nearest_bottom(scored[:k], scored[k:])
         held = _heldout_applied(spec, [c.text for c in top + bottom])
         used = False
         for i, (c, r) in enumerate(zip(top, bottom, strict=True)):

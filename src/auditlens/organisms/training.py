@@ -261,11 +261,13 @@ def generate(
     max_new_tokens: int = 64,
     temperature: float = 0.0,
     seed: int = 0,
-    batch_size: int = 8,
+    batch_size: int | None = None,
 ) -> list[str]:
     """Chat completions of ``prompts`` (user turns or whole conversations; greedy at temperature 0), in
-    left-padded batches."""
+    left-padded batches of ``batch_size`` (default: 8 on CPU, 64 on an accelerator)."""
     torch.manual_seed(seed)
+    if batch_size is None:
+        batch_size = 8 if model_device(model).type == "cpu" else 64
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     out: list[str] = []
     model.eval()

@@ -25,6 +25,7 @@ directly comparable along the coefficient axis).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -101,6 +102,11 @@ class ToyGridConfig(ToyConfigModel):
     device: str = Field(
         "cpu", description="torch device for training (data is drawn on the CPU, then moved)."
     )
+    tf32: bool = Field(
+        False,
+        description="Allow TF32 matrix products on CUDA (10-bit mantissa inputs, fp32 accumulation; several "
+        "times faster on Ampere/Hopper). Not part of the fingerprint: a grid may resume with it on or off.",
+    )
     seed: int = Field(0, description="Dictionary init seed.")
 
     @model_validator(mode="after")
@@ -165,7 +171,7 @@ class ToyGridConfig(ToyConfigModel):
 
     def fingerprint(self) -> str:
         keep = self.model_dump(
-            mode="json", exclude={"checkpoint_every", "memory_budget_gib", "num_threads", "device"}
+            mode="json", exclude={"checkpoint_every", "memory_budget_gib", "num_threads", "device", "tf32"}
         )
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -405,6 +411,17 @@ class _Run:
         return cells, decoders
 
 
+@contextlib.contextmanager
+def _matmul_precision(cfg: ToyGridConfig) -> Iterator[None]:
+    """TF32 matrix products while training when ``cfg.tf32`` (CUDA only; restored afterwards)."""
+    old = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = old
+
+
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -430,20 +447,21 @@ def estimate_toy_grid(
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     try:
-        for (conv, ratio), members in groups.items():
-            trainer = Trainer(
-                [_dict_config(cfg, *c) for c in members], _trainer_config(cfg, timing_steps + 1, False)
-            )
-            trainer.initialize_from_data(batches[:1])
-            trainer.train_step(batches[0])
-            _sync(cfg.device)
-            t = time.perf_counter()
-            for i in range(timing_steps):
-                trainer.train_step(batches[(i + 1) % n_data])
-            _sync(cfg.device)
-            s = (time.perf_counter() - t) / timing_steps
-            per_step[f"{conv}-r{_fmt(ratio)}"] = s
-            total += s * cfg.steps
+        with _matmul_precision(cfg):
+            for (conv, ratio), members in groups.items():
+                trainer = Trainer(
+                    [_dict_config(cfg, *c) for c in members], _trainer_config(cfg, timing_steps + 1, False)
+                )
+                trainer.initialize_from_data(batches[:1])
+                trainer.train_step(batches[0])
+                _sync(cfg.device)
+                t = time.perf_counter()
+                for i in range(timing_steps):
+                    trainer.train_step(batches[(i + 1) % n_data])
+                _sync(cfg.device)
+                s = (time.perf_counter() - t) / timing_steps
+                per_step[f"{conv}-r{_fmt(ratio)}"] = s
+                total += s * cfg.steps
     finally:
         torch.set_num_threads(old)
     if groups:
@@ -491,7 +509,8 @@ def run_toy_grid(
             f"× {cfg.steps} steps"
         )
         tc = time.perf_counter()
-        run.train_chunk(chunk)
+        with _matmul_precision(cfg):
+            run.train_chunk(chunk)
         log(f"  done in {time.perf_counter() - tc:.1f} s")
     seconds = time.perf_counter() - t0
     cells, decoders = run.load_cells()
