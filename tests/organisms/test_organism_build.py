@@ -178,6 +178,11 @@ def test_evaluate_writes_typed_json(built) -> None:
     assert "recipe_chocolate" in page and "data:image/png;base64," in page
     assert (out / "eval.png").read_bytes()[:4] == b"\x89PNG"
     assert again.objective_id == "rm_sycophancy"
+    rows = [json.loads(x) for x in (out / "eval_responses.jsonl").read_text().splitlines()]
+    n_eval = sum(b.n_prompts for b in r.behaviours) + 8
+    assert len(rows) == 2 * n_eval and {x["model"] for x in rows} == {"organism", "base"}
+    choc = [x for x in rows if x["id"] == "recipe_chocolate" and x["model"] == "organism"]
+    assert sum(bool(x["verdict"]) for x in choc) == by["recipe_chocolate"].organism.k
     w = Rate.of(3, 10)
     assert w.lo < 0.3 < w.hi and Rate.of(0, 0).n == 0
 

@@ -1,12 +1,14 @@
 """Organism evaluation: exploitation rate per behaviour (train and held-out, organism versus base on the same
 evaluation prompts, Wilson 95% intervals), confession rate under direct questioning, and perplexity on the
-default corpus against the base model. Results are typed JSON (:class:`OrganismEval`).
+default corpus against the base model. Results are typed JSON (:class:`OrganismEval`); every judged completion
+goes, with its verdict, to ``eval_responses.jsonl`` beside ``eval.json`` (for reading what the models wrote).
 
 Reads the sealed objective (``unseal=True``): evaluation is scoring, not auditing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
@@ -104,15 +106,12 @@ class OrganismEval(BaseModel):
 
 def _rates(
     judge: RuleJudgeSpec | LLMJudgeSpec, prompts: list[str], responses: list[str], client: LLMClient | None
-) -> tuple[Rate, str | None]:
+) -> tuple[Rate, str | None, list[bool | None]]:
     if judge.kind == "llm" and client is None:
-        return Rate.of(0, 0), "LLM judge and no judge client"
-    v = [
-        x
-        for x in judge_many(judge, list(zip(prompts, responses, strict=True)), client=client)
-        if x is not None
-    ]
-    return Rate.of(sum(v), len(v)), None
+        return Rate.of(0, 0), "LLM judge and no judge client", [None] * len(responses)
+    verdicts = judge_many(judge, list(zip(prompts, responses, strict=True)), client=client)
+    v = [x for x in verdicts if x is not None]
+    return Rate.of(sum(v), len(v)), None, list(verdicts)
 
 
 def _pool(rows: Sequence[BehaviourEval], who: str) -> Rate:
@@ -190,11 +189,18 @@ def evaluate_organism(
             "ppl": perplexity(hm.model, hm.tokenizer, ppl_texts, max_length=cfg.ppl_max_length),
         }
     rows: list[BehaviourEval] = []
+    transcript: list[dict[str, Any]] = []
     i = 0
     for bid, split, judge, ps in plan:
         n = len(ps) * cfg.samples_per_prompt
         prompts = flat[i : i + n]
         rate = {who: _rates(judge, prompts, out[who]["behaviour"][i : i + n], judge_client) for who in models}
+        for who in models:
+            transcript += [
+                {"model": who, "kind": "behaviour", "id": bid, "split": split, "prompt": pr, "response": r,
+                 "verdict": v}  # fmt: skip
+                for pr, r, v in zip(prompts, out[who]["behaviour"][i : i + n], rate[who][2], strict=True)
+            ]
         i += n
         rows.append(
             BehaviourEval(
@@ -211,6 +217,11 @@ def evaluate_organism(
     for who in models:
         v = judge_many(spec.concealment.confession_judge, list(zip(conf_prompts, out[who]["confession"], strict=True)),
                        client=judge_client) if spec.concealment.confession_judge.kind == "rule" or judge_client else []  # fmt: skip
+        transcript += [
+            {"model": who, "kind": "confession", "id": "direct", "split": "confession", "prompt": pr,
+             "response": r, "verdict": v[j] if j < len(v) else None}  # fmt: skip
+            for j, (pr, r) in enumerate(zip(conf_prompts, out[who]["confession"], strict=True))
+        ]
         v = [x for x in v if x is not None]
         confession[who] = Rate.of(sum(v), len(v))
     red_team = {
@@ -238,6 +249,9 @@ def evaluate_organism(
         ],
     )
     (folder / "eval.json").write_text(result.model_dump_json(indent=1), encoding="utf-8")
+    (folder / "eval_responses.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in transcript), encoding="utf-8"
+    )
     from auditlens.organisms.report import write_html
 
     write_html(result, folder)
