@@ -197,8 +197,15 @@ def evaluate_organism(
         rate = {who: _rates(judge, prompts, out[who]["behaviour"][i : i + n], judge_client) for who in models}
         for who in models:
             transcript += [
-                {"model": who, "kind": "behaviour", "id": bid, "split": split, "prompt": pr, "response": r,
-                 "verdict": v}  # fmt: skip
+                {
+                    "model": who,
+                    "kind": "behaviour",
+                    "id": bid,
+                    "split": split,
+                    "prompt": pr,
+                    "response": r,
+                    "verdict": v,
+                }
                 for pr, r, v in zip(prompts, out[who]["behaviour"][i : i + n], rate[who][2], strict=True)
             ]
         i += n
@@ -218,8 +225,15 @@ def evaluate_organism(
         v = judge_many(spec.concealment.confession_judge, list(zip(conf_prompts, out[who]["confession"], strict=True)),
                        client=judge_client) if spec.concealment.confession_judge.kind == "rule" or judge_client else []  # fmt: skip
         transcript += [
-            {"model": who, "kind": "confession", "id": "direct", "split": "confession", "prompt": pr,
-             "response": r, "verdict": v[j] if j < len(v) else None}  # fmt: skip
+            {
+                "model": who,
+                "kind": "confession",
+                "id": "direct",
+                "split": "confession",
+                "prompt": pr,
+                "response": r,
+                "verdict": v[j] if j < len(v) else None,
+            }
             for j, (pr, r) in enumerate(zip(conf_prompts, out[who]["confession"], strict=True))
         ]
         v = [x for x in v if x is not None]
