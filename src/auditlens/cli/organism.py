@@ -122,3 +122,19 @@ def evaluate(
         f"perplexity ratio {r.perplexity['ratio']:.3f} (within margin: {r.perplexity['within_margin']})"
     )
     typer.echo(f"wrote {folder / 'eval.json'}")
+
+
+@organism_app.command("compare")
+def compare(
+    folders: list[Path] = typer.Argument(..., help="Evaluated organism folders (each with eval.json)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for comparison.json / .png / .html."),
+    label: list[str] = typer.Option([], help="Display name per folder, in order (default: folder names)."),
+) -> None:
+    """Compare recipe variants: pooled exploitation, confession and perplexity, organism vs base."""
+    from auditlens.organisms.compare import compare_organisms
+
+    comp = compare_organisms(folders, out, label or None)
+    for v in comp.variants:
+        t, h = v.rates["train_pooled"]["organism"], v.rates["heldout_pooled"]["organism"]
+        typer.echo(f"{v.label:16s} train {t.rate} held-out {h.rate} ppl ×{v.perplexity_ratio:.2f}")
+    typer.echo(f"report {out / 'comparison.html'}")

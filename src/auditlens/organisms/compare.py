@@ -1,0 +1,188 @@
+"""Side-by-side comparison of evaluated organisms (recipe variants: DPO vs SFT, LoRA rank, documents, …).
+
+Reads each folder's ``eval.json`` and ``build.json`` (the pinned build config, read as plain JSON so folders built
+by older versions still compare) and the stage markers' wall times; writes ``comparison.json``
+(:class:`OrganismComparison`), ``comparison.png`` (pooled exploitation and confession rates with Wilson intervals,
+organism versus base, and the perplexity ratio) and ``comparison.html``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from auditlens.organisms.errors import BuildError
+from auditlens.organisms.evaluate import OrganismEval, Rate
+
+METRICS: tuple[tuple[str, str], ...] = (
+    ("train_pooled", "train behaviours"),
+    ("heldout_pooled", "held-out behaviours"),
+    ("in_context_pooled", "in-context behaviours"),
+    ("confession", "confession (direct)"),
+    ("red_team_confession", "confession (multi-turn)"),
+)
+"""OrganismEval fields compared, with their display names."""
+
+
+class VariantSummary(BaseModel):
+    """One organism of the comparison."""
+
+    label: str
+    folder: str
+    recipe: dict[str, Any] = Field(description="The build settings that differ between recipes.")
+    build_seconds: float | None = Field(description="Sum of the stage wall times (None if unknown).")
+    rates: dict[str, dict[str, Rate]] = Field(description="Metric -> 'organism'/'base' -> rate.")
+    perplexity_ratio: float
+    within_margin: bool
+
+
+class OrganismComparison(BaseModel):
+    """``comparison.json``."""
+
+    objective_ids: list[str]
+    variants: list[VariantSummary]
+
+
+def _recipe(cfg: dict[str, Any]) -> dict[str, Any]:
+    lora = cfg.get("lora", {})
+    return {
+        "behaviour_method": cfg.get("behaviour_method"),
+        "concealment_method": cfg.get("concealment_method", "dpo"),
+        "lora_rank": lora.get("rank"),
+        "lora_alpha": lora.get("alpha"),
+        "n_documents": cfg.get("n_documents"),
+        "midtrain_steps": cfg.get("midtrain", {}).get("steps"),
+        "midtrain_lr": cfg.get("midtrain", {}).get("lr"),
+        "midtrain_replay": cfg.get("midtrain_replay", 0.0),
+        "behaviour_steps": cfg.get("behaviour", {}).get("steps"),
+        "behaviour_batch": cfg.get("behaviour", {}).get("batch_size"),
+        "behaviour_lr": cfg.get("behaviour", {}).get("lr"),
+        "concealment_steps": cfg.get("concealment", {}).get("steps"),
+        "n_model_samples": cfg.get("n_model_samples"),
+    }
+
+
+def summarise(folder: str | Path, label: str | None = None) -> VariantSummary:
+    """The comparison row of one evaluated organism folder."""
+    folder = Path(folder)
+    ev_path, pin_path = folder / "eval.json", folder / "build.json"
+    for p, what in ((ev_path, "auditlens organism evaluate"), (pin_path, "auditlens organism build")):
+        if not p.is_file():
+            raise BuildError(f"{folder} has no {p.name}", hint=f"run `{what}` on it first")
+    ev = OrganismEval.model_validate_json(ev_path.read_text(encoding="utf-8"))
+    cfg = json.loads(pin_path.read_text(encoding="utf-8")).get("config", {})
+    secs = [
+        json.loads(m.read_text(encoding="utf-8")).get("seconds", 0.0)
+        for m in folder.glob("stages/*/stage.json")
+    ]
+    return VariantSummary(
+        label=label or folder.name,
+        folder=str(folder),
+        recipe=_recipe(cfg),
+        build_seconds=round(sum(secs), 1) if secs else None,
+        rates={k: getattr(ev, k) for k, _ in METRICS},
+        perplexity_ratio=float(ev.perplexity["ratio"]),
+        within_margin=bool(ev.perplexity["within_margin"]),
+    )
+
+
+def compare_organisms(
+    folders: Sequence[str | Path], out: str | Path, labels: Sequence[str] | None = None
+) -> OrganismComparison:
+    """Compare evaluated organisms; writes comparison.json / .png / .html into ``out``."""
+    if not folders:
+        raise BuildError("no organism folders to compare", hint="pass two or more evaluated organism folders")
+    if labels is not None and len(labels) != len(folders):
+        raise BuildError(f"{len(labels)} labels for {len(folders)} folders", hint="give one label per folder")
+    rows = [summarise(f, labels[i] if labels else None) for i, f in enumerate(folders)]
+    ids = sorted(
+        {json.loads((Path(f) / "eval.json").read_text(encoding="utf-8"))["objective_id"] for f in folders}
+    )
+    comp = OrganismComparison(objective_ids=ids, variants=rows)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "comparison.json").write_text(comp.model_dump_json(indent=1), encoding="utf-8")
+    write_comparison_html(comp, out)
+    return comp
+
+
+def plot_comparison(comp: OrganismComparison, path: Path) -> Path:
+    """One panel per metric (organism bars with Wilson intervals, base as a grey tick) and the perplexity ratio."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [v.label for v in comp.variants]
+    fig, axes = plt.subplots(
+        1, len(METRICS) + 1, figsize=(3.0 * (len(METRICS) + 1), 0.45 * len(labels) + 1.8)
+    )
+    ys = range(len(labels))
+    for ax, (key, name) in zip(axes, METRICS, strict=False):
+        for y, v in zip(ys, comp.variants, strict=True):
+            o, b = v.rates[key]["organism"], v.rates[key]["base"]
+            if o.rate is not None:
+                ax.barh(y, o.rate, color="#c0392b", height=0.6)
+                ax.errorbar(o.rate, y, xerr=[[o.rate - o.lo], [o.hi - o.rate]], color="k", lw=0.8, capsize=2)
+            if b.rate is not None:
+                ax.plot([b.rate, b.rate], [y - 0.35, y + 0.35], color="#555555", lw=2)
+        ax.set_xlim(0, 1)
+        ax.set_title(name, fontsize=9)
+        ax.set_yticks(list(ys), labels if ax is axes[0] else [""] * len(labels), fontsize=8)
+        ax.invert_yaxis()
+    ax = axes[-1]
+    ax.barh(list(ys), [v.perplexity_ratio for v in comp.variants], color="#2c7fb8", height=0.6)
+    ax.axvline(1.0, color="#555555", lw=1)
+    ax.set_title("perplexity / base", fontsize=9)
+    ax.set_yticks(list(ys), [""] * len(labels))
+    ax.invert_yaxis()
+    fig.suptitle("organism (red, Wilson 95% CI) vs base model (grey tick)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _fmt(r: Rate) -> str:
+    return "—" if r.rate is None else f"{r.rate:.2f} [{r.lo:.2f}, {r.hi:.2f}] n={r.n}"
+
+
+def write_comparison_html(comp: OrganismComparison, out: Path) -> Path:
+    """``comparison.html``: the plot, the recipes and the numbers (generated from comparison.json)."""
+    png = plot_comparison(comp, out / "comparison.png")
+    img = base64.b64encode(png.read_bytes()).decode()
+    keys = list(comp.variants[0].recipe) if comp.variants else []
+    recipe = "".join(
+        f"<tr><td>{html.escape(v.label)}</td>"
+        + "".join(f"<td>{html.escape(str(v.recipe.get(k)))}</td>" for k in keys)
+        + f"<td>{'' if v.build_seconds is None else f'{v.build_seconds / 60:.1f}'}</td></tr>"
+        for v in comp.variants
+    )
+    nums = "".join(
+        f"<tr><td>{html.escape(v.label)}</td>"
+        + "".join(
+            f"<td>{_fmt(v.rates[k]['organism'])}<br><small>base {_fmt(v.rates[k]['base'])}</small></td>"
+            for k, _ in METRICS
+        )
+        + f"<td>{v.perplexity_ratio:.2f}{'' if v.within_margin else ' ✗'}</td></tr>"
+        for v in comp.variants
+    )
+    page = f"""<!doctype html><meta charset="utf-8"><title>organism comparison</title>
+<style>body{{font-family:sans-serif;max-width:80em;margin:auto}}td,th{{padding:2px 6px;font-size:12px;
+vertical-align:top}}</style>
+<h1>Organism recipes compared ({html.escape(", ".join(comp.objective_ids))})</h1>
+<img src="data:image/png;base64,{img}" style="max-width:100%">
+<h2>Rates (organism, with the base model on the same prompts below)</h2>
+<table><tr><th></th>{"".join(f"<th>{html.escape(n)}</th>" for _, n in METRICS)}<th>ppl ratio</th></tr>{nums}</table>
+<h2>Recipes</h2>
+<table><tr><th></th>{"".join(f"<th>{html.escape(k)}</th>" for k in keys)}<th>build min</th></tr>{recipe}</table>
+"""
+    path = out / "comparison.html"
+    path.write_text(page, encoding="utf-8")
+    return path
