@@ -92,8 +92,10 @@ def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path) -> None:
     assert "tiny_loss.png" in page and "tiny_size_sweep.png" in page and "e_bimodal" in page
     assert json.loads((out / "tiny_transformer.json").read_text())["sweep"]["sizes"] == [32, 64, 128]
     # a re-run reuses the checkpointed model and its store, and reproduces the sweep
-    again = run_tiny_transformer(_cfg(), out, source=str(corpus), log=lambda s: None)
+    logs: list[str] = []
+    again = run_tiny_transformer(_cfg(), out, source=str(corpus), log=logs.append)
     assert again.lm.resumed_from == 6 and again.store == res.store
+    assert any("resuming the size sweep from step 40" in line for line in logs)  # finished: not retrained
     assert [p.mmcs for p in again.sweep.pairs] == pytest.approx([p.mmcs for p in s.pairs], abs=1e-5)
 
 
@@ -156,3 +158,34 @@ def test_architectures_at_matched_l0(tmp_path: Path) -> None:
     assert "architectures.png" in build_report(tmp_path).read_text()
     with pytest.raises(ConfigError):
         ArchitecturesConfig(ratio=0)
+
+
+def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> None:
+    """Kill the sweep mid-way (after its step-100 checkpoint): the re-run resumes there and ends where an
+    uninterrupted sweep ends."""
+    from auditlens.sae import Trainer
+    from auditlens.toy.tiny_transformer import harvest_mlp_activations, run_size_sweep
+
+    cfg = _cfg(sae_steps=250)
+    model, _ = train_language_model(cfg, tmp_path / "tiny", source=str(corpus), log=lambda s: None)
+    store, hook = harvest_mlp_activations(cfg, model, tmp_path / "tiny", source=str(corpus))
+    whole = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "whole", log=lambda s: None)
+
+    real_step = Trainer.train_step
+
+    def dying_step(self: Trainer, x: object) -> int:
+        if self.step == 150:
+            raise KeyboardInterrupt
+        return real_step(self, x)  # type: ignore[arg-type]
+
+    Trainer.train_step = dying_step  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut", log=lambda s: None)
+    finally:
+        Trainer.train_step = real_step  # type: ignore[method-assign]
+    logs: list[str] = []
+    resumed = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut", log=logs.append)
+    assert any("resuming the size sweep from step 100" in line for line in logs)
+    assert [p.mmcs for p in resumed.pairs] == pytest.approx([p.mmcs for p in whole.pairs], abs=1e-5)
+    assert resumed.l0 == pytest.approx(whole.l0, abs=1e-4)

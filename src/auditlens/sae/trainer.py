@@ -343,6 +343,15 @@ class Trainer:
                     self.save_checkpoint()
         finally:
             bar.close()
+        done = self.checkpoint_dir() / f"step_{self.step:08d}" if self.out_dir is not None else None
+        if (
+            c.checkpoint_every
+            and self.rank == 0
+            and self.step == c.total_steps
+            and done
+            and not done.exists()
+        ):
+            self.save_checkpoint()  # the finished state, so that a re-run resumes past the end instead of retraining
         wall = time.perf_counter() - t0
         result = TrainResult(
             steps=self.step,
