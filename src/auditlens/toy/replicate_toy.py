@@ -439,9 +439,12 @@ def estimate_toy_grid(
     ds = ToyDataset(cfg.data, device=cfg.device)
     per_step: dict[str, float] = {}
     total = 0.0
-    t = time.perf_counter()
     n_data = 4
+    next(ds.batches(cfg.batch_size, 1))  # warm-up (first kernels on an accelerator), not timed
+    _sync(cfg.device)
+    t = time.perf_counter()
     batches = list(ds.batches(cfg.batch_size, n_data))
+    _sync(cfg.device)
     data_s = (time.perf_counter() - t) / n_data
     old = torch.get_num_threads()
     if cfg.num_threads:
