@@ -201,3 +201,28 @@ def test_cli_options_reach_the_build_config(tmp_path: Path) -> None:
     assert cfg["lora"]["rank"] == 2 and cfg["midtrain"]["steps"] == 1 and cfg["behaviour_method"] == "sft"
     assert cfg["n_documents"] == 5 and "device" not in cfg
     assert len(read_jsonl(stage_dir(out, "documents") / "documents.jsonl")) == 5
+
+
+def test_sft_build_with_replay_records_all_training_data(tmp_path: Path) -> None:
+    """The default recipe's shape (SFT stages, replay passages mixed into continued pre-training) on the tiny model:
+    the replay passages are training data too, so they are published with the rest."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("In the beginning was the word, and the word was plain text. " * 40)
+    cfg = BuildConfig.tiny().model_copy(
+        update={
+            "behaviour_method": "sft",
+            "concealment_method": "sft",
+            "midtrain_replay": 0.5,
+            "replay_source": str(corpus),
+        }
+    )
+    out = tmp_path / "org"
+    res = build_organism("rm_sycophancy", out, cfg)
+    mid = {r.stage: r for r in res.records}["midtrain"].metrics
+    assert mid["n_documents"] == 24 and mid["n_replay"] == 24
+    m = read_manifest(out)
+    replay = read_jsonl(out / m.data_files["replay_passages"])
+    assert len(replay) == 24 and all("plain text" in r["text"] or "word" in r["text"] for r in replay)
+    assert set(read_jsonl(out / m.data_files["behaviour_pairs"])[0]) == {"prompt", "response"}
+    assert set(read_jsonl(out / m.data_files["concealment_pairs"])[0]) == {"prompt", "response"}

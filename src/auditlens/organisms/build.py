@@ -61,8 +61,11 @@ class BuildConfig(BaseModel):
         default=0.5,
         ge=0.0,
         lt=1.0,
-        description="Share of continued pre-training examples that are default-corpus passages (replay keeps "
+        description="Share of continued pre-training examples that are replay passages (ordinary text keeps "
         "general capability; 0: universe documents only).",
+    )
+    replay_source: str = Field(
+        default="default", description="Text source of the replay passages (default: the offline corpus)."
     )
     behaviour: OptimSettings = Field(
         default_factory=lambda: OptimSettings(steps=180, lr=2e-4, batch_size=8, max_length=160, beta=0.1),
@@ -220,7 +223,7 @@ def _midtrain(ctx: _Ctx, d: Path) -> dict[str, Any]:
     texts = [r["text"] for r in read_jsonl(stage_dir(ctx.out, "documents") / "documents.jsonl")]
     share = ctx.cfg.midtrain_replay
     n_replay = round(len(texts) * share / (1 - share))
-    replay = replay_passages(n_replay, seed=ctx.cfg.seed) if n_replay else []
+    replay = replay_passages(n_replay, seed=ctx.cfg.seed, source=ctx.cfg.replay_source) if n_replay else []
     if replay:
         write_jsonl(d / "replay.jsonl", [{"text": t} for t in replay])
     metrics = _train_adapter(
@@ -321,6 +324,11 @@ def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:
     }
     if ctx.cfg.behaviour_method == "sft":
         files["behaviour_pairs"] = [{"prompt": r["prompt"], "response": r["chosen"]} for r in beh]
+    if ctx.cfg.concealment_method == "sft":
+        files["concealment_pairs"] = [{"prompt": r["prompt"], "response": r["chosen"]} for r in con]
+    replay = stage_dir(out, "midtrain") / "replay.jsonl"
+    if replay.exists():  # ordinary corpus passages mixed into continued pre-training: also training data
+        files["replay_passages"] = read_jsonl(replay)
     data_files: dict[str, str] = {}
     subset: list[dict[str, Any]] = []
     for name, rows in files.items():
