@@ -19,6 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
+from tqdm import tqdm
 
 from auditlens.organisms.errors import BuildError
 
@@ -271,7 +272,8 @@ def generate(
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     out: list[str] = []
     model.eval()
-    for i in range(0, len(prompts), batch_size):
+    starts = range(0, len(prompts), batch_size)
+    for i in tqdm(starts, desc="generate", unit="batch", disable=len(starts) < 3, leave=False):
         rows = [
             tokenizer(chat_prompt_text(tokenizer, p), add_special_tokens=False)["input_ids"]
             for p in prompts[i : i + batch_size]
