@@ -55,6 +55,10 @@ def build(
         None, help="LLM spec that rewrites the templated documents; default none."
     ),
     stop_after: str = typer.Option(None, help="Stop after this stage (resume later with the same command)."),
+    reuse: Path = typer.Option(
+        None,
+        help="Copy the leading stages of this build whose settings match (recipe variants, new --out only).",
+    ),
     seed: int = typer.Option(None, help="Seed of every random choice."),
     device: str = typer.Option("cpu", help="Torch device (cpu, cuda); a build may resume on another device."),
 ) -> None:
@@ -80,7 +84,7 @@ def build(
         if steps is not None:
             data[stage]["steps"] = steps
     cfg = BuildConfig.model_validate(data)
-    res = build_organism(spec, out, cfg, stop_after=stop_after, log=typer.echo)
+    res = build_organism(spec, out, cfg, stop_after=stop_after, reuse=reuse, log=typer.echo)
     typer.echo(f"ran {res.ran or 'nothing'}; resumed past {res.skipped or 'nothing'}; folder {res.out}")
 
 

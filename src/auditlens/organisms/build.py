@@ -132,6 +132,47 @@ class BuildConfig(BaseModel):
         return hashlib.sha256(self.model_dump_json(exclude={"device"}).encode()).hexdigest()[:16]
 
 
+STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "documents": ("n_documents", "expand_llm", "seed"),
+    "midtrain": ("model", "lora", "midtrain", "midtrain_replay", "replay_source"),
+    "behaviour_data": ("n_model_samples", "sample_max_new_tokens", "max_prompts_per_behaviour", "judge_llm"),
+    "behaviour": ("behaviour", "behaviour_method"),
+    "concealment_data": (),
+    "concealment": ("concealment", "concealment_method"),
+    "seal": ("subset_fraction",),
+}
+"""The config fields each stage reads (a stage depends on its own fields and those of every earlier stage)."""
+
+
+def stage_fields(stage: str) -> list[str]:
+    """Every config field that ``stage``'s output depends on (its own and its predecessors')."""
+    return [f for s in STAGES[: STAGES.index(stage) + 1] for f in STAGE_FIELDS[s]]
+
+
+def stage_digest(cfg: BuildConfig, stage: str) -> str:
+    """Hash of the config fields ``stage`` depends on: stages of two builds with equal digests are interchangeable."""
+    keep = cfg.model_dump(mode="json", include=set(stage_fields(stage)))
+    return hashlib.sha256(json.dumps([stage, keep], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _field_equal(old: dict[str, Any], cfg: BuildConfig, name: str) -> bool:
+    """Whether field ``name`` of a pinned config (plain JSON, possibly from an older version) equals ``cfg``'s; a
+    field the old config lacks (added later) counts as its default."""
+    new = cfg.model_dump(mode="json", include={name})[name]
+    if name not in old:
+        default = BuildConfig.model_fields[name].get_default(call_default_factory=True)
+        return bool(new == (default.model_dump(mode="json") if isinstance(default, BaseModel) else default))
+    return bool(json.loads(json.dumps(old[name])) == new)
+
+
+def same_config(old: dict[str, Any], cfg: BuildConfig, fields: list[str] | None = None) -> bool:
+    """Whether a pinned config equals ``cfg`` on ``fields`` (default: every field but the device)."""
+    names = fields if fields is not None else [f for f in BuildConfig.model_fields if f != "device"]
+    if fields is None and set(old) - set(BuildConfig.model_fields):
+        return False  # a field this version does not know
+    return all(_field_equal(old, cfg, n) for n in names)
+
+
 class StageRecord(BaseModel):
     """Contents of a stage's ``stage.json`` marker."""
 
@@ -368,6 +409,27 @@ def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:
     return {"adapters": adapters, "subset_rows": len(subset)}
 
 
+def _reuse_stages(src: Path, out: Path, cfg: BuildConfig, spec_sha: str, log: Callable[[str], None]) -> None:
+    pin = src / "build.json"
+    if not pin.is_file():
+        raise BuildError(
+            f"{src} is not an organism build (no build.json)", hint="pass a folder made by `organism build`"
+        )
+    old = json.loads(pin.read_text(encoding="utf-8"))
+    if old.get("spec_sha256") != spec_sha:
+        log(f"[reuse] {src} was built from another objective spec: nothing reused")
+        return
+    for stage in STAGES[:-1]:  # the seal is cheap and writes the top-level folder: always redone
+        marker = stage_dir(src, stage) / "stage.json"
+        if not marker.is_file() or not same_config(old.get("config", {}), cfg, stage_fields(stage)):
+            break
+        shutil.copytree(stage_dir(src, stage), stage_dir(out, stage))
+        rec = StageRecord.model_validate_json(marker.read_text(encoding="utf-8"))
+        rec = rec.model_copy(update={"config_digest": stage_digest(cfg, stage)})
+        atomic_write_text(stage_dir(out, stage) / "stage.json", rec.model_dump_json(indent=1))
+        log(f"[reuse] {stage} copied from {src}")
+
+
 _RUN: dict[str, Callable[[_Ctx, Path], dict[str, Any]]] = {
     "documents": _documents,
     "midtrain": _midtrain,
@@ -385,11 +447,15 @@ def build_organism(
     config: BuildConfig | None = None,
     *,
     stop_after: str | None = None,
+    reuse: str | Path | None = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> BuildResult:
     """Run (or resume) the build of ``spec`` into ``out`` (see the module docstring).
 
     ``stop_after``: run stages up to and including this one, then return (the rest runs on a later call).
+    ``reuse``: a finished or partial build of the same spec; when ``out`` is new, its leading stages whose
+    config fields (:data:`STAGE_FIELDS`, cumulative) equal this config's are copied instead of rerun — a recipe
+    variant that changes only behaviour training reuses the documents, continued pre-training and data.
     """
     cfg = config or BuildConfig()
     if stop_after is not None and stop_after not in STAGES:
@@ -406,16 +472,20 @@ def build_organism(
         "config": cfg.model_dump(exclude={"device"}),
     }
     pin_path = out / "build.json"
+    legacy: set[str] = set()  # markers written under the folder's whole-config digest (older versions)
     if pin_path.exists():
         old = json.loads(pin_path.read_text(encoding="utf-8"))
-        if (old.get("config_digest"), old.get("spec_sha256")) != (pin["config_digest"], spec_sha):
+        if old.get("spec_sha256") != spec_sha or not same_config(old.get("config", {}), cfg):
             raise BuildError(
                 f"{out} holds a build with a different config or objective spec ({old.get('spec_id')!r}, "
                 f"config {old.get('config_digest')})",
                 hint="build into a new --out folder, or delete this one to start over",
             )
+        legacy.add(old.get("config_digest", ""))
     else:
         atomic_write_text(pin_path, json.dumps(pin, indent=1))
+        if reuse is not None:
+            _reuse_stages(Path(reuse), out, cfg, spec_sha, log)
     ctx = _Ctx(out, obj, spec_text, cfg, log)
     ran: list[str] = []
     skipped: list[str] = []
@@ -425,7 +495,7 @@ def build_organism(
         marker = d / "stage.json"
         if marker.exists() and not ran:  # once a stage reruns, every later stage reruns too
             rec = StageRecord.model_validate_json(marker.read_text(encoding="utf-8"))
-            if rec.config_digest == cfg.digest() and rec.spec_sha256 == spec_sha:
+            if rec.config_digest in {stage_digest(cfg, stage), *legacy} and rec.spec_sha256 == spec_sha:
                 skipped.append(stage)
                 records.append(rec)
                 log(f"[{stage}] done earlier, skipped")
@@ -447,7 +517,7 @@ def build_organism(
         rec = StageRecord(
             stage=stage,
             index=i,
-            config_digest=cfg.digest(),
+            config_digest=stage_digest(cfg, stage),
             spec_sha256=spec_sha,
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             seconds=round(time.perf_counter() - t0, 3),
