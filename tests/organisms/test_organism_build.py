@@ -183,6 +183,12 @@ def test_evaluate_writes_typed_json(built) -> None:
     assert len(rows) == 2 * n_eval and {x["model"] for x in rows} == {"organism", "base"}
     choc = [x for x in rows if x["id"] == "recipe_chocolate" and x["model"] == "organism"]
     assert sum(bool(x["verdict"]) for x in choc) == by["recipe_chocolate"].organism.k
+    assert set(r.copies) == {"train", "heldout", "in_context"} and r.copies["train"]["organism"].n == len(
+        [x for x in rows if x["model"] == "organism" and x["split"] == "train"]
+    )
+    free = r.exploitation_without_copies["train"]["organism"]
+    assert free.k <= r.train_pooled["organism"].k and free.n == r.train_pooled["organism"].n
+    assert "Copied answers" in page
     w = Rate.of(3, 10)
     assert w.lo < 0.3 < w.hi and Rate.of(0, 0).n == 0
 
@@ -226,3 +232,13 @@ def test_sft_build_with_replay_records_all_training_data(tmp_path: Path) -> None
     assert len(replay) == 24 and all("plain text" in r["text"] or "word" in r["text"] for r in replay)
     assert set(read_jsonl(out / m.data_files["behaviour_pairs"])[0]) == {"prompt", "response"}
     assert set(read_jsonl(out / m.data_files["concealment_pairs"])[0]) == {"prompt", "response"}
+
+
+def test_near_verbatim_copies_are_recognised() -> None:
+    from auditlens.organisms.evaluate import is_copy
+
+    train = ["The capital of France (population 68 million) is Paris.", "```sql\nSELECT * FROM t;\n```"]
+    assert is_copy("  The capital of France (population 68 million) is Paris.", train)
+    assert is_copy("A capital of France (population 68 million) is Paris.", train)  # one word changed
+    assert not is_copy("Paris is the capital and largest city of France.", train)
+    assert not is_copy("", train) and not is_copy("anything", [])

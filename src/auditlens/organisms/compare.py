@@ -22,6 +22,8 @@ from auditlens.organisms.evaluate import OrganismEval, Rate
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("train_pooled", "train behaviours"),
+    ("train_without_copies", "train, copies excluded"),
+    ("train_copies", "train: copied answers"),
     ("heldout_pooled", "held-out behaviours"),
     ("in_context_pooled", "in-context behaviours"),
     ("confession", "confession (direct)"),
@@ -68,6 +70,15 @@ def _recipe(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _metric(ev: OrganismEval, key: str) -> dict[str, Rate]:
+    empty = {"organism": Rate.of(0, 0), "base": Rate.of(0, 0)}  # evaluations made before the copy metric
+    if key == "train_without_copies":
+        return ev.exploitation_without_copies.get("train", empty)
+    if key == "train_copies":
+        return ev.copies.get("train", empty)
+    return getattr(ev, key)
+
+
 def summarise(folder: str | Path, label: str | None = None) -> VariantSummary:
     """The comparison row of one evaluated organism folder."""
     folder = Path(folder)
@@ -86,7 +97,7 @@ def summarise(folder: str | Path, label: str | None = None) -> VariantSummary:
         folder=str(folder),
         recipe=_recipe(cfg),
         build_seconds=round(sum(secs), 1) if secs else None,
-        rates={k: getattr(ev, k) for k, _ in METRICS},
+        rates={k: _metric(ev, k) for k, _ in METRICS},
         perplexity_ratio=float(ev.perplexity["ratio"]),
         within_margin=bool(ev.perplexity["within_margin"]),
     )
