@@ -72,13 +72,21 @@ def universe_documents(
     return docs
 
 
+RESERVED_FOR_EVALUATION = 256
+"""Leading documents of the replay source never replayed (at most half the source): perplexity is measured there."""
+
+
 def replay_passages(n: int, *, seed: int = 0, chars: int = 600, source: str = "default") -> list[str]:
     """``n`` passages of about ``chars`` characters from ``source`` (default: the offline corpus), taken at
     seeded offsets of seeded documents: ordinary text mixed into continued pre-training so that the model keeps
-    its general capability."""
+    its general capability. The first :data:`RESERVED_FOR_EVALUATION` documents (at most half the source) are
+    never used: ``organism evaluate`` measures perplexity on the leading documents of the default corpus."""
     from auditlens.data import open_source
 
-    docs = [t for t in open_source(source) if len(t) >= chars // 2]
+    all_docs = list(open_source(source))
+    # `organism evaluate` measures perplexity on the first documents of the default corpus: keep them out
+    reserved = min(RESERVED_FOR_EVALUATION, len(all_docs) // 2)
+    docs = [t for t in all_docs[reserved:] if len(t) >= chars // 2]
     if not docs:
         raise ValueError(f"no document of {chars // 2}+ characters in {source!r} to replay")
     rng = random.Random(seed)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import binomtest
 
 from auditlens.llm import LLMClient
+from auditlens.organisms.documents import RESERVED_FOR_EVALUATION
 from auditlens.organisms.judges import judge_many
 from auditlens.organisms.sealed import load_base, load_organism, read_manifest, sealed_objective
 from auditlens.organisms.spec import LLMJudgeSpec, ObjectiveSpec, RuleJudgeSpec
@@ -71,7 +72,12 @@ class EvalConfig(BaseModel):
         default=0.0, ge=0, description="0: greedy (then samples_per_prompt=1 suffices)."
     )
     max_new_tokens: int = Field(default=96, ge=1, description="Tokens per completion.")
-    ppl_texts: int = Field(default=64, ge=1, description="Default-corpus documents for perplexity.")
+    ppl_texts: int = Field(
+        default=64,
+        ge=1,
+        le=RESERVED_FOR_EVALUATION,
+        description="Leading default-corpus documents for perplexity (never used as replay in builds).",
+    )
     ppl_max_length: int = Field(default=256, ge=8, description="Tokens per perplexity document.")
     ppl_margin: float = Field(
         default=0.10, ge=0, description="Capability kept iff ppl <= base * (1 + margin)."
