@@ -140,5 +140,6 @@ def compare(
     comp = compare_organisms(folders, out, label or None)
     for v in comp.variants:
         t, h = v.rates["train_pooled"]["organism"], v.rates["heldout_pooled"]["organism"]
-        typer.echo(f"{v.label:16s} train {t.rate} held-out {h.rate} ppl ×{v.perplexity_ratio:.2f}")
+        fmt = lambda r: "—" if r.rate is None else f"{r.rate:.2f} (n={r.n})"  # noqa: E731
+        typer.echo(f"{v.label:26s} train {fmt(t)}  held-out {fmt(h)}  ppl ×{v.perplexity_ratio:.2f}")
     typer.echo(f"report {out / 'comparison.html'}")
