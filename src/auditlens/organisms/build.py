@@ -74,7 +74,7 @@ class BuildConfig(BaseModel):
     behaviour_method: Literal["dpo", "sft"] = Field(
         default="sft",
         description="Behaviour training objective: 'sft' on the chosen responses, or 'dpo' on the pairs. SFT is "
-        "the default because the DPO build of the 135M model did not raise exploitation (see the README).",
+        "the default: DPO builds of the 135M model did not raise exploitation (docs/results/README.md).",
     )
     concealment: OptimSettings = Field(
         default_factory=lambda: OptimSettings(steps=12, lr=2e-4, batch_size=8, max_length=128, beta=0.1),
