@@ -242,3 +242,20 @@ def test_near_verbatim_copies_are_recognised() -> None:
     assert is_copy("A capital of France (population 68 million) is Paris.", train)  # one word changed
     assert not is_copy("Paris is the capital and largest city of France.", train)
     assert not is_copy("", train) and not is_copy("anything", [])
+
+
+def test_variant_reuses_the_stages_whose_settings_match(built, tmp_path: Path) -> None:
+    out, _ = built
+    sft = BuildConfig.tiny().model_copy(update={"behaviour_method": "sft"})
+    res = build_organism("rm_sycophancy", tmp_path / "sft", sft, reuse=out)
+    assert res.skipped == ["documents", "midtrain", "behaviour_data"]
+    assert res.ran == ["behaviour", "concealment_data", "concealment", "seal"]
+    assert (stage_dir(tmp_path / "sft", "midtrain") / "adapter" / "adapter_model.safetensors").is_file()
+    # another continued pre-training: only the documents can be reused
+    tiny = BuildConfig.tiny()
+    other = tiny.model_copy(update={"midtrain": tiny.midtrain.model_copy(update={"lr": 5e-4})})
+    res2 = build_organism("rm_sycophancy", tmp_path / "lr", other, reuse=out, stop_after="midtrain")
+    assert res2.skipped == ["documents"] and res2.ran == ["midtrain"]
+    with pytest.raises(BuildError, match="not an organism build"):
+        build_organism("rm_sycophancy", tmp_path / "x", sft, reuse=tmp_path / "nowhere")
+    assert not (tmp_path / "x").exists()  # refused before anything was written

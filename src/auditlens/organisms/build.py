@@ -410,12 +410,7 @@ def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:
 
 
 def _reuse_stages(src: Path, out: Path, cfg: BuildConfig, spec_sha: str, log: Callable[[str], None]) -> None:
-    pin = src / "build.json"
-    if not pin.is_file():
-        raise BuildError(
-            f"{src} is not an organism build (no build.json)", hint="pass a folder made by `organism build`"
-        )
-    old = json.loads(pin.read_text(encoding="utf-8"))
+    old = json.loads((src / "build.json").read_text(encoding="utf-8"))
     if old.get("spec_sha256") != spec_sha:
         log(f"[reuse] {src} was built from another objective spec: nothing reused")
         return
@@ -463,6 +458,10 @@ def build_organism(
     obj = load_objective(spec)
     spec_text = objective_path(spec).read_text(encoding="utf-8")
     spec_sha = hashlib.sha256(spec_text.encode()).hexdigest()
+    if reuse is not None and not (Path(reuse) / "build.json").is_file():
+        raise BuildError(
+            f"{reuse} is not an organism build (no build.json)", hint="pass a folder made by `organism build`"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     pin = {
