@@ -67,7 +67,10 @@ def test_budget_extension_resumes_and_matches_a_single_run(model_folder, corpus,
 
 
 _SCRIPT = """
-import sys, time
+import signal, sys, time
+# a shell that starts jobs in the background (nohup … &) makes them ignore SIGINT, and the child would inherit that:
+# restore Python's own handler so that SIGINT means Ctrl-C however the suite was launched
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from pathlib import Path
 from auditlens.activations import HarvestConfig, harvest
 from auditlens.models import load_model
