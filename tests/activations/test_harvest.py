@@ -77,7 +77,7 @@ from auditlens.models import load_model
 model = load_model(sys.argv[1])
 capture = model.capture
 def slow(*a, **k):
-    time.sleep(0.4)  # wide margin: the parent must see a shard committed before the child ends, even under load
+    time.sleep(0.15)
     return capture(*a, **k)
 model.capture = slow
 cfg = HarvestConfig(model=sys.argv[1], hook_points={hps!r}, source=sys.argv[2], tokens=1024,
