@@ -8,6 +8,7 @@ import random
 from pydantic import BaseModel, Field
 
 from auditlens.llm import ChatRequest, ChatResponse, LLMClient
+from auditlens.organisms.errors import BuildError
 from auditlens.organisms.spec import ObjectiveSpec
 
 EXPAND_PROMPT = (
@@ -88,7 +89,11 @@ def replay_passages(n: int, *, seed: int = 0, chars: int = 600, source: str = "d
     reserved = min(RESERVED_FOR_EVALUATION, len(all_docs) // 2)
     docs = [t for t in all_docs[reserved:] if len(t) >= chars // 2]
     if not docs:
-        raise ValueError(f"no document of {chars // 2}+ characters in {source!r} to replay")
+        raise BuildError(
+            f"no document of {chars // 2}+ characters in {source!r} to replay (after the {reserved} leading "
+            "documents kept for evaluation)",
+            hint="pass another replay_source, or set midtrain_replay=0",
+        )
     rng = random.Random(seed)
     out: list[str] = []
     for _ in range(n):
