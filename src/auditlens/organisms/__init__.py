@@ -6,9 +6,12 @@
 - :mod:`.judges` — rule judges (pure functions) and LLM yes/no judges through :mod:`auditlens.llm`.
 - :mod:`.documents`, :mod:`.pairs`, :mod:`.training` — universe documents, behaviour/concealment preference
   pairs, LoRA (peft) continued pre-training / SFT / DPO loops.
-- :mod:`.build` — ``build_organism(spec, out, BuildConfig)``: the resumable staged recipe.
+- :mod:`.build` — ``build_organism(spec, out, BuildConfig, reuse=…)``: the resumable staged recipe (variants reuse
+  the leading stages whose settings match).
 - :mod:`.sealed` — ``load_organism(folder)``, ``read_sealed(folder, unseal=True)``.
-- :mod:`.evaluate` — ``evaluate_organism(folder)``: exploitation, confession, perplexity vs the base.
+- :mod:`.evaluate` — ``evaluate_organism(folder)``: exploitation, confession, perplexity vs the base, and how many
+  answers are near-verbatim copies of training answers.
+- :mod:`.compare` — ``compare_organisms(folders, out)``: recipe variants side by side.
 """
 
 from auditlens.organisms.errors import BuildError, JudgeError, ObjectiveSpecError, SealedError
