@@ -308,17 +308,23 @@ def _behaviour_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
     return stats.model_dump()
 
 
-def _behaviour(ctx: _Ctx, d: Path) -> dict[str, Any]:
+def _train_on_pairs(
+    ctx: _Ctx, d: Path, prev: tuple[str, ...], data_stage: str, method: str, opt: OptimSettings
+) -> dict[str, Any]:
+    """SFT on the distinct (prompt, chosen) of ``data_stage``'s pairs, or DPO on the pairs themselves."""
     from auditlens.organisms.training import train_dpo, train_sft
 
-    rows = read_jsonl(stage_dir(ctx.out, "behaviour_data") / "pairs.jsonl")
-    if ctx.cfg.behaviour_method == "sft":
+    rows = read_jsonl(stage_dir(ctx.out, data_stage) / "pairs.jsonl")
+    if method == "sft":
         ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
-        return _train_adapter(
-            ctx, d, ("midtrain",), lambda m, t: train_sft(m, t, ex, ctx.cfg.behaviour, ctx.log)
-        )
+        return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, opt, ctx.log))
     tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
-    return _train_adapter(ctx, d, ("midtrain",), lambda m, t: train_dpo(m, t, tr, ctx.cfg.behaviour, ctx.log))
+    return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, opt, ctx.log))
+
+
+def _behaviour(ctx: _Ctx, d: Path) -> dict[str, Any]:
+    cfg = ctx.cfg
+    return _train_on_pairs(ctx, d, ("midtrain",), "behaviour_data", cfg.behaviour_method, cfg.behaviour)
 
 
 def _concealment_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
@@ -330,15 +336,16 @@ def _concealment_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
 
 
 def _concealment(ctx: _Ctx, d: Path) -> dict[str, Any]:
-    from auditlens.organisms.training import train_dpo, train_sft
-
-    rows = read_jsonl(stage_dir(ctx.out, "concealment_data") / "pairs.jsonl")
+    cfg = ctx.cfg
     prev = ("midtrain", "behaviour")
-    if ctx.cfg.concealment_method == "sft":
-        ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
-        return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, ctx.cfg.concealment, ctx.log))
-    tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
-    return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, ctx.cfg.concealment, ctx.log))
+    return _train_on_pairs(ctx, d, prev, "concealment_data", cfg.concealment_method, cfg.concealment)
+
+
+def _public_pairs(rows: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:
+    """Pairs as trained on, without labels: prompt/response for SFT, prompt/chosen/rejected for DPO."""
+    if method == "sft":
+        return [{"prompt": r["prompt"], "response": r["chosen"]} for r in rows]
+    return [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in rows]
 
 
 def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:
@@ -356,17 +363,9 @@ def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:
     # public: exactly what the model was trained on, without labels
     files = {
         "documents": [{"id": r["id"], "text": r["text"]} for r in docs],
-        "behaviour_pairs": [
-            {"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in beh
-        ],
-        "concealment_pairs": [
-            {"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in con
-        ],
+        "behaviour_pairs": _public_pairs(beh, ctx.cfg.behaviour_method),
+        "concealment_pairs": _public_pairs(con, ctx.cfg.concealment_method),
     }
-    if ctx.cfg.behaviour_method == "sft":
-        files["behaviour_pairs"] = [{"prompt": r["prompt"], "response": r["chosen"]} for r in beh]
-    if ctx.cfg.concealment_method == "sft":
-        files["concealment_pairs"] = [{"prompt": r["prompt"], "response": r["chosen"]} for r in con]
     replay = stage_dir(out, "midtrain") / "replay.jsonl"
     if replay.exists():  # ordinary corpus passages mixed into continued pre-training: also training data
         files["replay_passages"] = read_jsonl(replay)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from auditlens.organisms.errors import BuildError
 from auditlens.organisms.evaluate import OrganismEval, Rate
+from auditlens.organisms.report import fmt_rate
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("train_pooled", "train behaviours"),
@@ -79,15 +80,22 @@ def _metric(ev: OrganismEval, key: str) -> dict[str, Rate]:
     return getattr(ev, key)
 
 
-def summarise(folder: str | Path, label: str | None = None) -> VariantSummary:
-    """The comparison row of one evaluated organism folder."""
-    folder = Path(folder)
+def _load(folder: Path) -> tuple[OrganismEval, dict[str, Any]]:
     ev_path, pin_path = folder / "eval.json", folder / "build.json"
     for p, what in ((ev_path, "auditlens organism evaluate"), (pin_path, "auditlens organism build")):
         if not p.is_file():
             raise BuildError(f"{folder} has no {p.name}", hint=f"run `{what}` on it first")
     ev = OrganismEval.model_validate_json(ev_path.read_text(encoding="utf-8"))
-    cfg = json.loads(pin_path.read_text(encoding="utf-8")).get("config", {})
+    return ev, json.loads(pin_path.read_text(encoding="utf-8")).get("config", {})
+
+
+def summarise(folder: str | Path, label: str | None = None) -> VariantSummary:
+    """The comparison row of one evaluated organism folder."""
+    folder = Path(folder)
+    return _summary(folder, *_load(folder), label)
+
+
+def _summary(folder: Path, ev: OrganismEval, cfg: dict[str, Any], label: str | None) -> VariantSummary:
     secs = [
         json.loads(m.read_text(encoding="utf-8")).get("seconds", 0.0)
         for m in folder.glob("stages/*/stage.json")
@@ -111,11 +119,9 @@ def compare_organisms(
         raise BuildError("no organism folders to compare", hint="pass two or more evaluated organism folders")
     if labels is not None and len(labels) != len(folders):
         raise BuildError(f"{len(labels)} labels for {len(folders)} folders", hint="give one label per folder")
-    rows = [summarise(f, labels[i] if labels else None) for i, f in enumerate(folders)]
-    ids = sorted(
-        {json.loads((Path(f) / "eval.json").read_text(encoding="utf-8"))["objective_id"] for f in folders}
-    )
-    comp = OrganismComparison(objective_ids=ids, variants=rows)
+    loaded = [(Path(f), *_load(Path(f))) for f in folders]
+    rows = [_summary(f, ev, cfg, labels[i] if labels else None) for i, (f, ev, cfg) in enumerate(loaded)]
+    comp = OrganismComparison(objective_ids=sorted({ev.objective_id for _, ev, _ in loaded}), variants=rows)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.json").write_text(comp.model_dump_json(indent=1), encoding="utf-8")
@@ -160,10 +166,6 @@ def plot_comparison(comp: OrganismComparison, path: Path) -> Path:
     return path
 
 
-def _fmt(r: Rate) -> str:
-    return "—" if r.rate is None else f"{r.rate:.2f} [{r.lo:.2f}, {r.hi:.2f}] n={r.n}"
-
-
 def write_comparison_html(comp: OrganismComparison, out: Path) -> Path:
     """``comparison.html``: the plot, the recipes and the numbers (generated from comparison.json)."""
     png = plot_comparison(comp, out / "comparison.png")
@@ -178,7 +180,7 @@ def write_comparison_html(comp: OrganismComparison, out: Path) -> Path:
     nums = "".join(
         f"<tr><td>{html.escape(v.label)}</td>"
         + "".join(
-            f"<td>{_fmt(v.rates[k]['organism'])}<br><small>base {_fmt(v.rates[k]['base'])}</small></td>"
+            f"<td>{fmt_rate(v.rates[k]['organism'])}<br><small>base {fmt_rate(v.rates[k]['base'])}</small></td>"
             for k, _ in METRICS
         )
         + f"<td>{v.perplexity_ratio:.2f}{'' if v.within_margin else ' ✗'}</td></tr>"

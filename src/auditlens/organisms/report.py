@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from auditlens.organisms.evaluate import OrganismEval, Rate
 
 
-def _fmt(r: Rate) -> str:
+def fmt_rate(r: Rate) -> str:
     return "—" if r.rate is None else f"{r.rate:.2f} [{r.lo:.2f}, {r.hi:.2f}] (n={r.n})"
 
 
@@ -48,9 +48,9 @@ def _copies_html(ev: OrganismEval) -> str:
     if not ev.copies:
         return ""
     rows = "".join(
-        f"<tr><td>{split}</td><td>{_fmt(ev.copies[split]['organism'])}</td>"
-        f"<td>{_fmt(ev.exploitation_without_copies[split]['organism'])}</td>"
-        f"<td>{_fmt(ev.exploitation_without_copies[split]['base'])}</td></tr>"
+        f"<tr><td>{split}</td><td>{fmt_rate(ev.copies[split]['organism'])}</td>"
+        f"<td>{fmt_rate(ev.exploitation_without_copies[split]['organism'])}</td>"
+        f"<td>{fmt_rate(ev.exploitation_without_copies[split]['base'])}</td></tr>"
         for split in ev.copies
     )
     return (
@@ -68,11 +68,12 @@ def write_html(ev: OrganismEval, folder: Path) -> Path:
     pooled = [("train", ev.train_pooled), ("held-out", ev.heldout_pooled), ("in-context", ev.in_context_pooled),
               ("confession (direct)", ev.confession), ("confession (multi-turn)", ev.red_team_confession)]  # fmt: skip
     head = "".join(
-        f"<tr><td>{k}</td><td>{_fmt(v['organism'])}</td><td>{_fmt(v['base'])}</td></tr>" for k, v in pooled
+        f"<tr><td>{k}</td><td>{fmt_rate(v['organism'])}</td><td>{fmt_rate(v['base'])}</td></tr>"
+        for k, v in pooled
     )
     body = "".join(
-        f"<tr><td>{html.escape(b.id)}</td><td>{b.split}</td><td>{b.judge}</td><td>{_fmt(b.organism)}</td>"
-        f"<td>{_fmt(b.base)}</td><td>{html.escape(b.skipped or '')}</td></tr>"
+        f"<tr><td>{html.escape(b.id)}</td><td>{b.split}</td><td>{b.judge}</td><td>{fmt_rate(b.organism)}</td>"
+        f"<td>{fmt_rate(b.base)}</td><td>{html.escape(b.skipped or '')}</td></tr>"
         for b in ev.behaviours
     )
     p = ev.perplexity
