@@ -236,13 +236,11 @@ class _Ctx:
 
 
 def _train_adapter(
-    ctx: _Ctx, d: Path, prev: tuple[str, ...], fit: Callable[[Any, Any], list[float]]
+    ctx: _Ctx, d: Path, prev: tuple[str, ...], fit: Callable[[Any, Any], tuple[Any, list[float]]]
 ) -> dict[str, Any]:
-    from auditlens.organisms.training import add_lora
-
+    """Train one stage's adapter on the base with ``prev`` merged, and save it (safetensors)."""
     model, tok = ctx.base_with(prev)
-    peft_model = add_lora(model, ctx.cfg.lora, ctx.cfg.seed)
-    losses = fit(peft_model, tok)
+    peft_model, losses = fit(model, tok)
     peft_model.save_pretrained(str(d / "adapter"), safe_serialization=True)
     return {"first_loss": losses[0], "last_loss": losses[-1], "steps": len(losses), "losses": losses}
 
@@ -268,7 +266,7 @@ def _midtrain(ctx: _Ctx, d: Path) -> dict[str, Any]:
     if replay:
         write_jsonl(d / "replay.jsonl", [{"text": t} for t in replay])
     metrics = _train_adapter(
-        ctx, d, (), lambda m, t: train_lm(m, t, texts + replay, ctx.cfg.midtrain, ctx.log)
+        ctx, d, (), lambda m, t: train_lm(m, t, texts + replay, ctx.cfg.midtrain, ctx.cfg.lora, ctx.log)
     )
     return {**metrics, "n_documents": len(texts), "n_replay": len(replay)}
 
@@ -317,9 +315,9 @@ def _train_on_pairs(
     rows = read_jsonl(stage_dir(ctx.out, data_stage) / "pairs.jsonl")
     if method == "sft":
         ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
-        return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, opt, ctx.log))
+        return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, opt, ctx.cfg.lora, ctx.log))
     tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
-    return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, opt, ctx.log))
+    return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, opt, ctx.cfg.lora, ctx.log))
 
 
 def _behaviour(ctx: _Ctx, d: Path) -> dict[str, Any]:

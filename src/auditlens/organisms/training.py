@@ -1,5 +1,5 @@
-"""LoRA training loops (peft adapters, plain PyTorch optimisation): continued pre-training on documents,
-SFT on (prompt, response) pairs, and DPO on (prompt, chosen, rejected) triples.
+"""LoRA training with peft and trl: continued pre-training on documents and SFT on (prompt, response) chats
+with trl's SFTTrainer, DPO on (prompt, chosen, rejected) chats with trl's DPOTrainer.
 
 Each stage trains a fresh LoRA adapter on top of a base whose earlier adapters are already merged
 (:func:`merge_adapters`), so the final model is the base plus the sum of the stage adapters — as in the
@@ -10,7 +10,7 @@ model as it was at the start of the stage.
 from __future__ import annotations
 
 import math
-import random
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -65,22 +65,6 @@ def chat_prompt_text(tokenizer: Any, prompt: str | list[dict[str, str]]) -> str:
     return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
 
-def encode_chat(tokenizer: Any, prompt: str, response: str, max_length: int) -> tuple[list[int], int]:
-    """Token ids of the conversation (user prompt, assistant response with its end-of-turn) and the index
-    where the response starts."""
-    prefix = chat_prompt_text(tokenizer, prompt)
-    full = tokenizer.apply_chat_template(
-        [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}], tokenize=False
-    )
-    if not full.startswith(prefix):  # templates that rewrite earlier turns: fall back to plain concatenation
-        full = prefix + response + (tokenizer.eos_token or "")
-    p_ids = tokenizer(prefix, add_special_tokens=False)["input_ids"]
-    r_ids = tokenizer(full[len(prefix) :], add_special_tokens=False)["input_ids"]
-    ids = (p_ids + r_ids)[-max_length:]
-    start = max(1, len(ids) - len(r_ids))
-    return ids, start
-
-
 def _pad(rows: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     n = max(len(r) for r in rows)
     ids = torch.full((len(rows), n), pad_id, dtype=torch.long)
@@ -108,21 +92,6 @@ def _seq_logps(model: Any, rows: Sequence[list[int]], starts: Sequence[int], pad
     return (lp * keep).sum(-1)
 
 
-def add_lora(model: Any, lora: LoraSettings, seed: int) -> Any:
-    """Wrap ``model`` with a fresh trainable LoRA adapter (base weights frozen)."""
-    from peft import LoraConfig, get_peft_model
-
-    torch.manual_seed(seed)
-    cfg = LoraConfig(
-        r=lora.rank,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        task_type="CAUSAL_LM",
-    )
-    return get_peft_model(model, cfg)
-
-
 def merge_adapters(model: Any, adapter_dirs: Sequence[Path]) -> Any:
     """Merge saved LoRA adapters, in order, into ``model``'s weights; returns the plain merged model."""
     from peft import PeftModel
@@ -132,44 +101,127 @@ def merge_adapters(model: Any, adapter_dirs: Sequence[Path]) -> Any:
     return model
 
 
-def _schedule(step: int, steps: int) -> float:
-    warm = max(1, steps // 10)
-    return min(1.0, (step + 1) / warm)
+def _progress(steps: int, desc: str, log: Callable[[str], None] | None) -> Any:
+    from transformers import TrainerCallback
+
+    class _Progress(TrainerCallback):  # type: ignore[misc]
+        """Collects the per-step training loss, shows a progress bar and logs ~20 lines per stage."""
+
+        def __init__(self, steps: int, desc: str, log: Callable[[str], None] | None) -> None:
+            self.steps, self.desc, self.log = steps, desc, log
+            self.losses: list[float] = []
+            self.bar: Any = None
+            self.t0 = 0.0
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.bar = tqdm(total=self.steps, desc=self.desc, unit="step", leave=False)
+            self.t0 = time.perf_counter()
+
+        def on_log(
+            self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kw: Any
+        ) -> None:
+            if not logs or "loss" not in logs:
+                return
+            self.losses.append(float(logs["loss"]))
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{self.losses[-1]:.4f}")
+            n = len(self.losses)
+            if self.log is not None and (n % max(1, self.steps // 20) == 0 or n == self.steps):
+                self.log(
+                    f"  step {n}/{self.steps} loss {self.losses[-1]:.4f} ({time.perf_counter() - self.t0:.0f} s)"
+                )
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.bar.close()
+
+    return _Progress(steps, desc, log)
 
 
-def _loop(
+def _fit(
+    kind: str,
     model: Any,
-    n_examples: int,
+    tokenizer: Any,
+    rows: list[dict[str, Any]],
     opt: OptimSettings,
-    loss_fn: Callable[[list[int]], torch.Tensor],
-    log: Callable[[str], None] | None = None,
-) -> list[float]:
-    params = [p for p in model.parameters() if p.requires_grad]
-    optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: _schedule(s, opt.steps))
-    rng = random.Random(opt.seed)
-    order: list[int] = []
-    losses: list[float] = []
-    t0 = time.perf_counter()
-    model.train()
-    for _ in range(opt.steps):
-        batch: list[int] = []
-        while len(batch) < min(opt.batch_size, n_examples):
-            if not order:
-                order = list(range(n_examples))
-                rng.shuffle(order)
-            batch.append(order.pop())
-        loss = loss_fn(batch)
-        optim.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optim.step()
-        sched.step()
-        losses.append(float(loss.detach()))
-        if log is not None and (len(losses) % max(1, opt.steps // 20) == 0 or len(losses) == opt.steps):
-            log(f"  step {len(losses)}/{opt.steps} loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f} s)")
-    model.eval()
-    return losses
+    lora: LoraSettings,
+    log: Callable[[str], None] | None,
+) -> tuple[Any, list[float]]:
+    """Train a fresh LoRA adapter on ``model`` with trl's SFTTrainer (``kind`` "lm" or "sft") or DPOTrainer
+    ("dpo"); returns the peft model (adapter enabled, eval mode) and the loss of every step."""
+    import datasets
+    from peft import LoraConfig
+    from transformers import PrinterCallback, ProgressCallback
+    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    peft_config = LoraConfig(
+        r=lora.rank,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    common: dict[str, Any] = {
+        "max_steps": opt.steps,
+        "learning_rate": opt.lr,
+        "per_device_train_batch_size": opt.batch_size,
+        "lr_scheduler_type": "constant_with_warmup",
+        "warmup_steps": max(1, opt.steps // 10),
+        "max_grad_norm": 1.0,
+        "weight_decay": 0.0,
+        "optim": "adamw_torch",
+        "seed": opt.seed,
+        "data_seed": opt.seed,
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "report_to": [],
+        "use_cpu": model_device(model).type == "cpu",
+        "bf16": False,
+        "gradient_checkpointing": False,
+        "max_length": opt.max_length,
+        "dataloader_num_workers": 0,
+    }
+    progress = _progress(opt.steps, f"{kind} training", log)
+    was_enabled = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    torch.manual_seed(opt.seed)  # the LoRA initialisation happens while the trainer is built
+    try:
+        with tempfile.TemporaryDirectory(prefix="auditlens-trl-") as tmp:
+            data = datasets.Dataset.from_list(rows)
+            trainer: Any
+            if kind == "dpo":
+                args = DPOConfig(output_dir=tmp, beta=opt.beta, precompute_ref_log_probs=True, **common)
+                trainer = DPOTrainer(
+                    model=model,
+                    args=args,
+                    train_dataset=data,
+                    processing_class=tokenizer,
+                    peft_config=peft_config,
+                )
+            else:
+                args = SFTConfig(
+                    output_dir=tmp,
+                    packing=False,
+                    **common,
+                )
+                trainer = SFTTrainer(
+                    model=model,
+                    args=args,
+                    train_dataset=data,
+                    processing_class=tokenizer,
+                    peft_config=peft_config,
+                )
+            for cb in (ProgressCallback, PrinterCallback):
+                trainer.remove_callback(cb)
+            trainer.add_callback(progress)
+            trainer.train()
+            peft_model = trainer.model
+    finally:
+        if was_enabled:
+            datasets.enable_progress_bars()
+    peft_model.eval()
+    return peft_model, progress.losses
 
 
 def train_lm(
@@ -177,21 +229,22 @@ def train_lm(
     tokenizer: Any,
     texts: Sequence[str],
     opt: OptimSettings,
+    lora: LoraSettings,
     log: Callable[[str], None] | None = None,
-) -> list[float]:
-    """Continued pre-training: next-token loss over every token of each document."""
+) -> tuple[Any, list[float]]:
+    """Continued pre-training: next-token loss over every token of each document (truncated to
+    ``opt.max_length``; end-of-text appended)."""
     if not texts:
         raise BuildError("no documents to train on", hint="raise n_documents")
-    eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-    rows = [(tokenizer(t, add_special_tokens=False)["input_ids"] + eos)[: opt.max_length] for t in texts]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    return _fit("lm", model, tokenizer, [{"text": t} for t in texts], opt, lora, log)
 
-    def loss_fn(batch: list[int]) -> torch.Tensor:
-        sel = [rows[i] for i in batch]
-        lp = _seq_logps(model, sel, [1] * len(sel), pad)
-        return -(lp.sum() / sum(len(r) - 1 for r in sel))
 
-    return _loop(model, len(rows), opt, loss_fn, log)
+def _user(prompt: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}]
+
+
+def _assistant(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": text}]
 
 
 def train_sft(
@@ -199,20 +252,15 @@ def train_sft(
     tokenizer: Any,
     examples: Sequence[tuple[str, str]],
     opt: OptimSettings,
+    lora: LoraSettings,
     log: Callable[[str], None] | None = None,
-) -> list[float]:
-    """Supervised fine-tuning: next-token loss on the response tokens of (prompt, response) pairs."""
+) -> tuple[Any, list[float]]:
+    """Supervised fine-tuning: next-token loss on the response tokens only of (prompt, response) chats."""
     if not examples:
         raise BuildError("no SFT examples to train on", hint="check the behaviour data stage")
-    enc = [encode_chat(tokenizer, p, r, opt.max_length) for p, r in examples]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-
-    def loss_fn(batch: list[int]) -> torch.Tensor:
-        sel = [enc[i] for i in batch]
-        lp = _seq_logps(model, [e[0] for e in sel], [e[1] for e in sel], pad)
-        return -(lp.sum() / sum(len(e[0]) - e[1] for e in sel))
-
-    return _loop(model, len(enc), opt, loss_fn, log)
+    chat_prompt_text(tokenizer, "check")  # a tokenizer without a chat template fails clearly, here
+    rows = [{"prompt": _user(p), "completion": _assistant(r)} for p, r in examples]
+    return _fit("sft", model, tokenizer, rows, opt, lora, log)
 
 
 def train_dpo(
@@ -220,37 +268,16 @@ def train_dpo(
     tokenizer: Any,
     triples: Sequence[tuple[str, str, str]],
     opt: OptimSettings,
+    lora: LoraSettings,
     log: Callable[[str], None] | None = None,
-) -> list[float]:
-    """DPO on (prompt, chosen, rejected); ``model`` is a peft model whose disabled adapter is the reference."""
+) -> tuple[Any, list[float]]:
+    """DPO on (prompt, chosen, rejected) chats; the reference is the model with the new adapter disabled (the
+    model as it was at the start of the stage), its log-probabilities computed once before training."""
     if not triples:
         raise BuildError("no preference pairs to train on", hint="check the data stage (pairs.jsonl)")
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    ch = [encode_chat(tokenizer, p, c, opt.max_length) for p, c, _ in triples]
-    rj = [encode_chat(tokenizer, p, r, opt.max_length) for p, _, r in triples]
-    ref: dict[int, tuple[float, float]] = {}  # reference log-probs, computed once per example when first used
-
-    def reference(batch: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        todo = [i for i in batch if i not in ref]
-        if todo:
-            with torch.no_grad(), model.disable_adapter():
-                rc = _seq_logps(model, [ch[i][0] for i in todo], [ch[i][1] for i in todo], pad)
-                rr = _seq_logps(model, [rj[i][0] for i in todo], [rj[i][1] for i in todo], pad)
-            ref.update({i: (float(a), float(b)) for i, a, b in zip(todo, rc, rr, strict=True)})
-        dev = model_device(model)
-        return (
-            torch.tensor([ref[i][0] for i in batch], device=dev),
-            torch.tensor([ref[i][1] for i in batch], device=dev),
-        )
-
-    def loss_fn(batch: list[int]) -> torch.Tensor:
-        ref_c, ref_r = reference(batch)
-        pc = _seq_logps(model, [ch[i][0] for i in batch], [ch[i][1] for i in batch], pad)
-        pr = _seq_logps(model, [rj[i][0] for i in batch], [rj[i][1] for i in batch], pad)
-        margin = (pc - ref_c) - (pr - ref_r)
-        return -F.logsigmoid(opt.beta * margin).mean()
-
-    return _loop(model, len(triples), opt, loss_fn, log)
+    chat_prompt_text(tokenizer, "check")
+    rows = [{"prompt": _user(p), "chosen": _assistant(c), "rejected": _assistant(r)} for p, c, r in triples]
+    return _fit("dpo", model, tokenizer, rows, opt, lora, log)
 
 
 @torch.no_grad()
