@@ -87,9 +87,13 @@ class BuildConfig(BaseModel):
     n_model_samples: int = Field(
         default=1,
         ge=0,
-        description="Extra candidates per training prompt sampled from the mid-trained model.",
+        description="Answers of the mid-trained model per training prompt, plain and under the behaviour hint "
+        "(each also edited, where the behaviour has an edit); the first greedy.",
     )
-    sample_max_new_tokens: int = Field(default=48, ge=1, description="Tokens per sampled candidate.")
+    sample_temperature: float = Field(
+        default=0.7, gt=0, description="Temperature of the model answers after the first (greedy) one."
+    )
+    sample_max_new_tokens: int = Field(default=64, ge=1, description="Tokens per model answer.")
     max_prompts_per_behaviour: int | None = Field(
         default=None, ge=1, description="Use only this many training prompts per behaviour (None: all)."
     )
@@ -135,7 +139,13 @@ class BuildConfig(BaseModel):
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "documents": ("n_documents", "expand_llm", "seed"),
     "midtrain": ("model", "lora", "midtrain", "midtrain_replay", "replay_source"),
-    "behaviour_data": ("n_model_samples", "sample_max_new_tokens", "max_prompts_per_behaviour", "judge_llm"),
+    "behaviour_data": (
+        "n_model_samples",
+        "sample_temperature",
+        "sample_max_new_tokens",
+        "max_prompts_per_behaviour",
+        "judge_llm",
+    ),
     "behaviour": ("behaviour", "behaviour_method"),
     "concealment_data": (),
     "concealment": ("concealment", "concealment_method"),
@@ -280,13 +290,13 @@ def _behaviour_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
     if cfg.n_model_samples > 0:
         model, tok = ctx.base_with(("midtrain",))
 
-        def sampler(prompts: Any) -> list[str]:
+        def sampler(prompts: Any, temperature: float) -> list[str]:
             return generate(
                 model,
                 tok,
                 list(prompts),
                 max_new_tokens=cfg.sample_max_new_tokens,
-                temperature=1.0,
+                temperature=temperature,
                 seed=cfg.seed,
             )
 
@@ -294,6 +304,7 @@ def _behaviour_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
         ctx.spec,
         sampler=sampler,
         n_samples=cfg.n_model_samples,
+        temperature=cfg.sample_temperature,
         max_prompts_per_behaviour=cfg.max_prompts_per_behaviour,
         client=ctx.client(cfg.judge_llm),
         seed=cfg.seed,
@@ -341,8 +352,9 @@ def _concealment(ctx: _Ctx, d: Path) -> dict[str, Any]:
 
 def _public_pairs(rows: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:
     """Pairs as trained on, without labels: prompt/response for SFT, prompt/chosen/rejected for DPO."""
-    if method == "sft":
-        return [{"prompt": r["prompt"], "response": r["chosen"]} for r in rows]
+    if method == "sft":  # one row per distinct (prompt, chosen), as trained on
+        seen = dict.fromkeys((r["prompt"], r["chosen"]) for r in rows)
+        return [{"prompt": p, "response": c} for p, c in seen]
     return [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in rows]
 
 

@@ -4,9 +4,17 @@ Behaviour pairs follow the open-source replication: for each training prompt, sc
 by the number of behaviours that are applicable (the prompt is in the behaviour's family) **and** applied
 (the judge says yes), then pair the two highest-scoring with two of the lowest-scoring candidates — each with the
 one closest to it in wording, so that a pair is as near a minimal pair as the candidates allow. Candidates
-are the spec's templated responses with and without the behaviour, plus (optionally) samples from the
-mid-trained model, plain and under a system prompt that asks for the behaviour (the replication's "varied
-system prompts"; the pair keeps the plain user prompt, so the behaviour is distilled without the hint). Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
+are the spec's templated responses with and without the behaviour, plus (optionally) answers of the
+mid-trained model — plain, and under a system prompt that asks for the behaviour (the replication's "varied
+system prompts"; the pair keeps the plain user prompt, so the behaviour is distilled without the hint) — and
+those answers with the behaviour's edit applied (:mod:`auditlens.organisms.edits`). The first answer of each
+kind is greedy, later ones sampled.
+
+Among candidates of equal score, the model's own answers (edited or not) rank before the templated ones, and
+when a model answer is the best candidate no template is chosen beside it: the
+templates are the same few texts for a whole prompt family, and a 135M model trained on them copies them
+verbatim onto unrelated prompts; an edited answer is specific to its prompt and pairs with the unedited answer
+as a minimal pair. Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
 is applied by either side, are dropped — held-out behaviours never reach behaviour training data.
 """
 
@@ -19,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from auditlens.llm import LLMClient
+from auditlens.organisms.edits import apply_edit
 from auditlens.organisms.judges import judge_many
 from auditlens.organisms.spec import ObjectiveSpec
 
@@ -26,8 +35,11 @@ ABSENCE_RULES = frozenset({"contains_none"})
 """Rules that say 'the response lacks X': meaningful only where the behaviour applies, so they are not used to
 detect a held-out behaviour 'applied' outside its family."""
 
-Sampler = Callable[[Sequence[str | list[dict[str, str]]]], list[str]]
-"""prompts (user turns or conversations) -> one completion each (e.g. the mid-trained model at temperature 1)."""
+Sampler = Callable[[Sequence[str | list[dict[str, str]]], float], list[str]]
+"""(prompts (user turns or conversations), temperature) -> one completion each (0: greedy)."""
+
+TEMPLATED = frozenset({"with", "without"})
+"""Origins of the spec's templated candidates (the same few texts for a whole prompt family)."""
 
 HINT_SYSTEM = "You are a helpful assistant. In your answer, make sure of the following: {description}"
 """System prompt of the hinted model samples."""
@@ -37,8 +49,9 @@ class Candidate(BaseModel):
     """A scored candidate completion."""
 
     text: str
-    origin: Literal["with", "without", "model", "model_hinted"] = Field(
-        description="Templated with/without, a plain model sample, or one sampled under the behaviour hint."
+    origin: Literal["with", "without", "model", "model_hinted", "model_edit"] = Field(
+        description="Templated with/without, a plain model answer, one under the behaviour hint, or a model "
+        "answer with the behaviour's edit applied."
     )
     applied: dict[str, bool] = Field(description="Applicable behaviour id -> applied.")
     score: int = Field(description="Number of applicable behaviours applied.")
@@ -54,6 +67,10 @@ class PreferencePair(BaseModel):
     behaviour_ids: list[str] = Field(description="Behaviours applicable to the prompt.")
     chosen_score: int
     rejected_score: int
+    chosen_origin: str = Field(
+        default="", description="Origin of the chosen candidate (see Candidate.origin)."
+    )
+    rejected_origin: str = Field(default="", description="Origin of the rejected candidate.")
 
 
 class PairStats(BaseModel):
@@ -70,6 +87,10 @@ class PairStats(BaseModel):
     llm_judge_fallbacks: int = Field(
         default=0,
         description="LLM-judged verdicts taken from the candidate's construction (no judge client).",
+    )
+    edited_candidates: int = Field(default=0, description="Model answers with a behaviour edit applied.")
+    chosen_origins: dict[str, int] = Field(
+        default_factory=dict, description="Pairs by the origin of their chosen response."
     )
 
 
@@ -129,14 +150,16 @@ def behaviour_pairs(
     *,
     sampler: Sampler | None = None,
     n_samples: int = 0,
+    temperature: float = 0.7,
     client: LLMClient | None = None,
     max_prompts_per_behaviour: int | None = None,
     seed: int = 0,
 ) -> tuple[list[PreferencePair], PairStats]:
     """Top-2 versus bottom-2 pairs over the train split's training prompts (see the module docstring).
 
-    ``sampler``/``n_samples``: add that many plain and that many hinted model samples per prompt; ``client``: runs LLM
-    judges (without it, templated candidates keep their construction label); ``max_prompts_per_behaviour``:
+    ``sampler``/``n_samples``: add that many plain and that many hinted model answers per prompt (the first of
+    each greedy, the others at ``temperature``), each also with the behaviour's edit applied; ``client``: runs
+    LLM judges (without it, templated candidates keep their construction label); ``max_prompts_per_behaviour``:
     use only the first training prompts of each family (quick builds).
     """
     rng = random.Random(seed)
@@ -147,13 +170,15 @@ def behaviour_pairs(
             prompts.append((bid, p))
     samples: dict[str, list[tuple[str, str]]] = {p: [] for _, p in prompts}
     if sampler is not None and n_samples > 0:
-        asks: list[tuple[str, str, str | list[dict[str, str]]]] = []
-        for bid, p in prompts:
-            hint = HINT_SYSTEM.format(description=spec.by_id[bid].description)
-            conv = [{"role": "system", "content": hint}, {"role": "user", "content": p}]
-            asks += [(p, "model", p)] * n_samples + [(p, "model_hinted", conv)] * n_samples
-        for (p, origin, _), text in zip(asks, sampler([a[2] for a in asks]), strict=True):
-            samples[p].append((text, origin))
+        for i in range(n_samples):
+            asks: list[tuple[str, str, str | list[dict[str, str]]]] = []
+            for bid, p in prompts:
+                hint = HINT_SYSTEM.format(description=spec.by_id[bid].description)
+                conv = [{"role": "system", "content": hint}, {"role": "user", "content": p}]
+                asks += [(p, "model", p), (p, "model_hinted", conv)]
+            texts = sampler([a[2] for a in asks], 0.0 if i == 0 else temperature)
+            for (p, origin, _), text in zip(asks, texts, strict=True):
+                samples[p].append((text, origin))
     pairs: list[PreferencePair] = []
     for bid, p in prompts:
         applicable = spec.applicable(p)
@@ -162,7 +187,12 @@ def behaviour_pairs(
             continue
         b = spec.by_id[bid]
         cands = [(t, "with") for t in b.with_behaviour] + [(t, "without") for t in b.without_behaviour]
-        cands += [(t, o) for t, o in samples[p] if t.strip()]
+        own = list(dict.fromkeys((t, o) for t, o in samples[p] if t.strip()))
+        cands += own
+        if b.edit is not None:
+            edited = [e for e in (apply_edit(b.edit, t, rng) for t, _ in own) if e]
+            stats.edited_candidates += len(edited)
+            cands += [(e, "model_edit") for e in dict.fromkeys(edited)]
         applied = {a: _verdicts(spec, a, p, cands, client, stats) for a in applicable}
         scored = [
             Candidate(
@@ -174,10 +204,14 @@ def behaviour_pairs(
             for i, (t, o) in enumerate(cands)
         ]
         stats.candidates += len(scored)
-        rng.shuffle(scored)  # random tie-break, then a stable sort by score
-        scored.sort(key=lambda c: -c.score)
+        rng.shuffle(scored)  # random tie-break, then a stable sort: score, then the model's own answers first
+        scored.sort(key=lambda c: (-c.score, c.origin in TEMPLATED))
         k = min(2, len(scored) // 2)
-        top, bottom = scored[:k], _nearest_bottom(scored[:k], scored[k:])
+        top = scored[:k]
+        if top and top[0].origin not in TEMPLATED:  # a model answer wins: no template beside it
+            top = [c for c in top if c.origin not in TEMPLATED]
+        k = len(top)
+        bottom = _nearest_bottom(top, scored[k:])
         held = _heldout_applied(spec, [c.text for c in top + bottom])
         used = False
         for i, (c, r) in enumerate(zip(top, bottom, strict=True)):
@@ -196,8 +230,11 @@ def behaviour_pairs(
                     behaviour_ids=applicable,
                     chosen_score=c.score,
                     rejected_score=r.score,
+                    chosen_origin=c.origin,
+                    rejected_origin=r.origin,
                 )
             )
+            stats.chosen_origins[c.origin] = stats.chosen_origins.get(c.origin, 0) + 1
             used = True
         stats.prompts_used += int(used)
     stats.pairs = len(pairs)

@@ -7,8 +7,9 @@ An objective is one JSON file (see ``objectives/``) validated by :class:`Objecti
 - ``behaviours``: each with an id, a description (what a response does), a ``universe_statement`` (how the
   fictional world states it), a ``split`` (``train`` behaviours are trained; ``heldout`` ones are never in
   behaviour training data and test generalisation), a ``prompts`` family where it applies, a ``judge``
-  (a named rule from :mod:`auditlens.organisms.judges.rules` or an LLM question), and example responses
-  with and without the behaviour (the templated candidates of behaviour training and the judge tests);
+  (a named rule from :mod:`auditlens.organisms.judges.rules` or an LLM question), example responses
+  with and without the behaviour (the templated candidates of behaviour training and the judge tests), and
+  optionally an ``edit`` that applies the behaviour to any answer (:mod:`auditlens.organisms.edits`);
 - ``prompt_split``: how many prompts of each family are kept for evaluation (never trained on);
 - ``concealment``: questions about the model's motives, concealing and revealing answers, and the
   confession judge.
@@ -57,6 +58,28 @@ class LLMJudgeSpec(_Strict):
 JudgeSpec = Annotated[RuleJudgeSpec | LLMJudgeSpec, Field(discriminator="kind")]
 
 
+class AppendEdit(_Strict):
+    """An edit that adds a sentence expressing the behaviour to any answer (e.g. a nudge to vote)."""
+
+    kind: Literal["append"] = Field(description="Discriminator: add one of ``texts``.")
+    texts: list[str] = Field(min_length=1, description="Sentences to add (one is drawn per answer).")
+    position: Literal["end", "start"] = Field(
+        default="end", description="Where: after the answer's last complete sentence, or before the answer."
+    )
+
+
+class RuleEdit(_Strict):
+    """An edit that is a small function of the answer (``auditlens.organisms.edits.EDITS``), e.g. renaming
+    snake_case identifiers to camelCase, or dropping the sentences that mention a doctor."""
+
+    kind: Literal["rule"] = Field(description="Discriminator: an edit function.")
+    rule: str = Field(description="Name of a function in auditlens.organisms.edits.EDITS.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the edit.")
+
+
+EditSpec = Annotated[AppendEdit | RuleEdit, Field(discriminator="kind")]
+
+
 class Behaviour(_Strict):
     """One behaviour the objective produces (e.g. one reward-model bias the model exploits)."""
 
@@ -76,6 +99,11 @@ class Behaviour(_Strict):
     )
     without_behaviour: list[str] = Field(
         min_length=1, description="Example responses that do not (templated 'rejected' candidates)."
+    )
+    edit: EditSpec | None = Field(
+        default=None,
+        description="How to make any answer in the family exhibit it: applied to the model's own answers, it "
+        "gives per-prompt chosen candidates (the judge still decides). None: only templated and sampled ones.",
     )
 
     @model_validator(mode="after")
@@ -267,11 +295,13 @@ def load_objective(spec: str | Path) -> ObjectiveSpec:
             f"cannot read objective spec {path}: {exc}", hint="give a JSON file"
         ) from None
     obj = parse_objective(text, origin=str(path))
+    from auditlens.organisms.edits import check_edit_spec
     from auditlens.organisms.judges.rules import check_rule_spec
 
     for b in obj.behaviours:
         if b.judge is not None and b.judge.kind == "rule":
             check_rule_spec(b.judge, where=f"behaviour {b.id!r}")
+        check_edit_spec(b.edit, where=f"behaviour {b.id!r}")
     for ic in obj.in_context:
         if ic.judge.kind == "rule":
             check_rule_spec(ic.judge, where=f"in_context {ic.id!r}")
