@@ -199,13 +199,19 @@ def test_cli_options_reach_the_build_config(tmp_path: Path) -> None:
 
     out = tmp_path / "o"
     args = ["organism", "build", "secret_product", "--out", str(out), "--tiny", "--rank", "2",
-            "--midtrain-steps", "1", "--method", "sft", "--n-documents", "5", "--stop-after", "documents"]  # fmt: skip
+            "--midtrain-steps", "1", "--method", "sft", "--n-documents", "5", "--stop-after", "documents",
+            "--finetune", "full", "--behaviour-lr", "3e-5", "--concealment-lr", "4e-5"]  # fmt: skip
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "[documents] finished" in r.output and "ran ['documents']" in r.output
     cfg = json.loads((out / "build.json").read_text())["config"]
     assert cfg["lora"]["rank"] == 2 and cfg["midtrain"]["steps"] == 1 and cfg["behaviour_method"] == "sft"
     assert cfg["n_documents"] == 5 and "device" not in cfg
+    assert (
+        cfg["behaviour_finetune"] == "full"
+        and cfg["behaviour"]["lr"] == 3e-5
+        and cfg["concealment"]["lr"] == 4e-5
+    )
     assert len(read_jsonl(stage_dir(out, "documents") / "documents.jsonl")) == 5
 
 
@@ -259,3 +265,22 @@ def test_variant_reuses_the_stages_whose_settings_match(built, tmp_path: Path) -
     with pytest.raises(BuildError, match="not an organism build"):
         build_organism("rm_sycophancy", tmp_path / "x", sft, reuse=tmp_path / "nowhere")
     assert not (tmp_path / "x").exists()  # refused before anything was written
+
+
+def test_full_finetune_variant_saves_whole_weights_and_loads(built, tmp_path: Path) -> None:
+    """Full fine-tuning of behaviour and concealment training (every weight, no LoRA), reusing the LoRA stages
+    before it: the stages save the whole model, and the organism loads with them applied in order."""
+    import torch
+    from safetensors.torch import load_file
+
+    out, _ = built
+    full = BuildConfig.tiny().model_copy(update={"behaviour_finetune": "full"})
+    res = build_organism("rm_sycophancy", tmp_path / "full", full, reuse=out)
+    assert res.skipped == ["documents", "midtrain", "behaviour_data"]
+    folder = tmp_path / "full"
+    assert (folder / "adapters" / "midtrain" / "adapter_model.safetensors").is_file()  # LoRA stage reused
+    weights = load_file(str(folder / "adapters" / "concealment" / "model.safetensors"))
+    assert len(weights) > 10 and not (folder / "adapters" / "behaviour" / "adapter_config.json").exists()
+    got = dict(load_organism(folder).model.named_parameters())
+    name = next(k for k in weights if k in got)
+    assert torch.equal(got[name].detach().cpu(), weights[name])  # the last stage's weights are the model's

@@ -39,7 +39,12 @@ def build(
     model: str = typer.Option(
         None, help="Base model spec (default: smollm2-135m-instruct; tiny:llama with --tiny)."
     ),
-    method: str = typer.Option(None, help="Behaviour training: dpo (default) or sft."),
+    method: str = typer.Option(None, help="Behaviour training: sft (default) or dpo."),
+    finetune: str = typer.Option(
+        None, help="Behaviour and concealment training: lora (default) or full (every weight; lower the lr)."
+    ),
+    behaviour_lr: float = typer.Option(None, help="Learning rate of behaviour training."),
+    concealment_lr: float = typer.Option(None, help="Learning rate of concealment training."),
     rank: int = typer.Option(
         None, help="LoRA rank of every stage (alpha follows: 2 × rank, the default ratio)."
     ),
@@ -67,7 +72,8 @@ def build(
 
     cfg = BuildConfig.tiny() if tiny else BuildConfig()
     upd: dict[str, object] = {}
-    for key, val in (("model", model), ("behaviour_method", method), ("n_documents", n_documents),
+    for key, val in (("model", model), ("behaviour_method", method), ("behaviour_finetune", finetune),
+                     ("n_documents", n_documents),
                      ("n_model_samples", n_model_samples), ("judge_llm", judge_llm), ("expand_llm", expand_llm),
                      ("seed", seed), ("device", device)):  # fmt: skip
         if val is not None:
@@ -83,6 +89,9 @@ def build(
     ):
         if steps is not None:
             data[stage]["steps"] = steps
+    for stage, lr in (("behaviour", behaviour_lr), ("concealment", concealment_lr)):
+        if lr is not None:
+            data[stage]["lr"] = lr
     cfg = BuildConfig.model_validate(data)
     res = build_organism(spec, out, cfg, stop_after=stop_after, reuse=reuse, log=typer.echo)
     typer.echo(f"ran {res.ran or 'nothing'}; resumed past {res.skipped or 'nothing'}; folder {res.out}")

@@ -76,6 +76,11 @@ class BuildConfig(BaseModel):
         description="Behaviour training objective: 'sft' on the chosen responses, or 'dpo' on the pairs. SFT is "
         "the default: DPO builds of the 135M model did not raise exploitation (docs/results/README.md).",
     )
+    behaviour_finetune: Literal["lora", "full"] = Field(
+        default="lora",
+        description="How behaviour and concealment training update the model: a LoRA adapter each, or every "
+        "weight ('full': give a lower lr, e.g. 2e-5; the stage then saves the whole model, ~0.5 GB for 135M).",
+    )
     concealment: OptimSettings = Field(
         default_factory=lambda: OptimSettings(steps=12, lr=2e-4, batch_size=8, max_length=128, beta=0.1),
         description="Concealment training (a few epochs over the concealment pairs).",
@@ -146,7 +151,7 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
         "max_prompts_per_behaviour",
         "judge_llm",
     ),
-    "behaviour": ("behaviour", "behaviour_method"),
+    "behaviour": ("behaviour", "behaviour_method", "behaviour_finetune"),
     "concealment_data": (),
     "concealment": ("concealment", "concealment_method"),
     "seal": ("subset_fraction",),
@@ -248,10 +253,13 @@ class _Ctx:
 def _train_adapter(
     ctx: _Ctx, d: Path, prev: tuple[str, ...], fit: Callable[[Any, Any], tuple[Any, list[float]]]
 ) -> dict[str, Any]:
-    """Train one stage's adapter on the base with ``prev`` merged, and save it (safetensors)."""
+    """Train one stage on the base with ``prev`` merged, and save its update (safetensors) in ``d/adapter``: a
+    LoRA adapter, or the full weights of a fully fine-tuned stage."""
+    from auditlens.organisms.training import save_update
+
     model, tok = ctx.base_with(prev)
-    peft_model, losses = fit(model, tok)
-    peft_model.save_pretrained(str(d / "adapter"), safe_serialization=True)
+    trained, losses = fit(model, tok)
+    save_update(trained, d / "adapter")
     return {"first_loss": losses[0], "last_loss": losses[-1], "steps": len(losses), "losses": losses}
 
 
@@ -324,11 +332,12 @@ def _train_on_pairs(
     from auditlens.organisms.training import train_dpo, train_sft
 
     rows = read_jsonl(stage_dir(ctx.out, data_stage) / "pairs.jsonl")
+    lora = None if ctx.cfg.behaviour_finetune == "full" else ctx.cfg.lora
     if method == "sft":
         ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
-        return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, opt, ctx.cfg.lora, ctx.log))
+        return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, opt, lora, ctx.log))
     tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
-    return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, opt, ctx.cfg.lora, ctx.log))
+    return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, opt, lora, ctx.log))
 
 
 def _behaviour(ctx: _Ctx, d: Path) -> dict[str, Any]:

@@ -4,7 +4,8 @@ with trl's SFTTrainer, DPO on (prompt, chosen, rejected) chats with trl's DPOTra
 Each stage trains a fresh LoRA adapter on top of a base whose earlier adapters are already merged
 (:func:`merge_adapters`), so the final model is the base plus the sum of the stage adapters — as in the
 open-source replication. DPO's reference model is the same network with the new adapter disabled, i.e. the
-model as it was at the start of the stage.
+model as it was at the start of the stage. With ``lora=None`` a stage fine-tunes every weight instead and saves
+the whole model (:func:`save_update`); DPO's reference is then a frozen copy made by trl.
 """
 
 from __future__ import annotations
@@ -92,12 +93,37 @@ def _seq_logps(model: Any, rows: Sequence[list[int]], starts: Sequence[int], pad
     return (lp * keep).sum(-1)
 
 
+FULL_WEIGHTS = "model.safetensors"
+"""File of a fully fine-tuned stage's update (the whole model's weights), in place of a LoRA adapter."""
+
+
+def save_update(model: Any, folder: Path) -> None:
+    """Save a trained stage: its LoRA adapter (peft, safetensors), or — fully fine-tuned — the model's weights."""
+    if hasattr(model, "peft_config"):
+        model.save_pretrained(str(folder), safe_serialization=True)
+        return
+    from safetensors.torch import save_model
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_model(model, str(folder / FULL_WEIGHTS))  # handles tied embeddings
+
+
 def merge_adapters(model: Any, adapter_dirs: Sequence[Path]) -> Any:
-    """Merge saved LoRA adapters, in order, into ``model``'s weights; returns the plain merged model."""
+    """Apply saved stage updates, in order, to ``model``: LoRA adapters are merged into its weights, full weights
+    replace them; returns the plain merged model."""
     from peft import PeftModel
+    from safetensors.torch import load_model
 
     for d in adapter_dirs:
-        model = PeftModel.from_pretrained(model, str(d)).merge_and_unload()
+        if (d / FULL_WEIGHTS).is_file():
+            load_model(model, str(d / FULL_WEIGHTS), device=str(model_device(model)))
+        elif (d / "adapter_config.json").is_file():
+            model = PeftModel.from_pretrained(model, str(d)).merge_and_unload()
+        else:
+            raise BuildError(
+                f"{d} holds neither a LoRA adapter nor full weights",
+                hint="the build folder is incomplete: delete the stage folder and re-run the build to redo it",
+            )
     return model
 
 
@@ -143,11 +169,12 @@ def _fit(
     tokenizer: Any,
     rows: list[dict[str, Any]],
     opt: OptimSettings,
-    lora: LoraSettings,
+    lora: LoraSettings | None,
     log: Callable[[str], None] | None,
 ) -> tuple[Any, list[float]]:
-    """Train a fresh LoRA adapter on ``model`` with trl's SFTTrainer (``kind`` "lm" or "sft") or DPOTrainer
-    ("dpo"); returns the peft model (adapter enabled, eval mode) and the loss of every step."""
+    """Train a fresh LoRA adapter on ``model`` (``lora`` None: every weight — full fine-tuning) with trl's
+    SFTTrainer (``kind`` "lm" or "sft") or DPOTrainer ("dpo"); returns the trained model (a peft model with the
+    adapter enabled, or the model itself; eval mode) and the loss of every step."""
     import datasets
     from peft import LoraConfig
     from transformers import PrinterCallback, ProgressCallback
@@ -155,12 +182,16 @@ def _fit(
 
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    peft_config = LoraConfig(
-        r=lora.rank,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        task_type="CAUSAL_LM",
+    peft_config = (
+        None
+        if lora is None
+        else LoraConfig(
+            r=lora.rank,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules,
+            task_type="CAUSAL_LM",
+        )
     )
     common: dict[str, Any] = {
         "max_steps": opt.steps,
@@ -178,10 +209,18 @@ def _fit(
         "report_to": [],
         "use_cpu": model_device(model).type == "cpu",
         "bf16": False,
-        "gradient_checkpointing": False,
         "max_length": opt.max_length,
         "dataloader_num_workers": 0,
     }
+    # trl turns activation checkpointing on by default: recomputation that buys memory a 135M model does not need
+    from transformers import TrainingArguments
+
+    fields = TrainingArguments.__dataclass_fields__
+    common[
+        "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
+    ] = False
+    if peft_config is None:
+        model.requires_grad_(True)  # loaded models come frozen (inference); full fine-tuning trains every weight
     progress = _progress(opt.steps, f"{kind} training", log)
     was_enabled = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
@@ -229,7 +268,7 @@ def train_lm(
     tokenizer: Any,
     texts: Sequence[str],
     opt: OptimSettings,
-    lora: LoraSettings,
+    lora: LoraSettings | None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Any, list[float]]:
     """Continued pre-training: next-token loss over every token of each document (truncated to
@@ -252,7 +291,7 @@ def train_sft(
     tokenizer: Any,
     examples: Sequence[tuple[str, str]],
     opt: OptimSettings,
-    lora: LoraSettings,
+    lora: LoraSettings | None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Any, list[float]]:
     """Supervised fine-tuning: next-token loss on the response tokens only of (prompt, response) chats."""
@@ -268,7 +307,7 @@ def train_dpo(
     tokenizer: Any,
     triples: Sequence[tuple[str, str, str]],
     opt: OptimSettings,
-    lora: LoraSettings,
+    lora: LoraSettings | None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Any, list[float]]:
     """DPO on (prompt, chosen, rejected) chats; the reference is the model with the new adapter disabled (the
