@@ -219,8 +219,8 @@ def _fit(
     common[
         "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
     ] = False
-    if peft_config is None:
-        model.requires_grad_(True)  # loaded models come frozen (inference); full fine-tuning trains every weight
+    if peft_config is None:  # loaded models come frozen (for inference); full fine-tuning trains every weight
+        model.requires_grad_(True)
     progress = _progress(opt.steps, f"{kind} training", log)
     was_enabled = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
