@@ -4,8 +4,11 @@
   prompt families, judges); bundled: ``rm_sycophancy`` (52 reward-model biases, 47 train / 5 held out)
   and ``secret_product``.
 - :mod:`.judges` — rule judges (pure functions) and LLM yes/no judges through :mod:`auditlens.llm`.
+- :mod:`.edits` — behaviour edits: apply a behaviour to any answer (append a sentence, drop matching sentences,
+  rename identifiers, ...), so the model's own answers become per-prompt chosen responses.
 - :mod:`.documents`, :mod:`.pairs`, :mod:`.training` — universe documents, behaviour/concealment preference
-  pairs, LoRA (peft) continued pre-training / SFT / DPO loops.
+  pairs, continued pre-training / SFT (trl SFTTrainer) and DPO (trl DPOTrainer) with LoRA (peft) or full
+  fine-tuning.
 - :mod:`.build` — ``build_organism(spec, out, BuildConfig, reuse=…)``: the resumable staged recipe (variants reuse
   the leading stages whose settings match).
 - :mod:`.sealed` — ``load_organism(folder)``, ``read_sealed(folder, unseal=True)``.
