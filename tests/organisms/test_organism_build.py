@@ -3,6 +3,7 @@ truth, held-out behaviours kept out of behaviour data, and bad input (other conf
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -284,3 +285,29 @@ def test_full_finetune_variant_saves_whole_weights_and_loads(built, tmp_path: Pa
     got = dict(load_organism(folder).model.named_parameters())
     name = next(k for k in weights if k in got)
     assert torch.equal(got[name].detach().cpu(), weights[name])  # the last stage's weights are the model's
+
+
+def test_edited_spec_reuses_the_universe_stages_only(built, tmp_path: Path) -> None:
+    """A spec with more prompts (same universe) reuses documents and continued pre-training, even from a build
+    made before stages recorded their spec parts (the source's sealed spec stands in); a changed universe
+    reuses nothing."""
+    from auditlens.organisms.spec import objective_path
+
+    out, _ = built
+    for rec in (stage_dir(out, s) / "stage.json" for s in ("documents", "midtrain")):  # as an older build
+        d = json.loads(rec.read_text())
+        d.pop("spec_part_sha256")
+        rec.write_text(json.dumps(d))
+    spec = json.loads(objective_path("rm_sycophancy").read_text(encoding="utf-8"))
+    spec["behaviours"][0]["prompts"].append("Write a short Python function that doubles a number.")
+    more = tmp_path / "more_prompts.json"
+    more.write_text(json.dumps(spec), encoding="utf-8")
+    res = build_organism(more, tmp_path / "more", BuildConfig.tiny(), reuse=out, stop_after="behaviour_data")
+    assert res.skipped == ["documents", "midtrain"] and res.ran == ["behaviour_data"]
+    rec = json.loads((stage_dir(tmp_path / "more", "midtrain") / "stage.json").read_text())
+    assert rec["spec_sha256"] == hashlib.sha256(more.read_bytes()).hexdigest()  # resumable under the new spec
+    spec["universe"]["facts"].append("Reward models also prefer answers that mention the weather.")
+    other = tmp_path / "other_universe.json"
+    other.write_text(json.dumps(spec), encoding="utf-8")
+    res2 = build_organism(other, tmp_path / "other", BuildConfig.tiny(), reuse=out, stop_after="documents")
+    assert res2.skipped == [] and res2.ran == ["documents"]

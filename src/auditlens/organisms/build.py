@@ -26,8 +26,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditlens.organisms.errors import BuildError
-from auditlens.organisms.sealed import MANIFEST, SEALED_FILE, OrganismManifest, load_base, sha256_file
+from auditlens.organisms.errors import BuildError, ObjectiveSpecError, SealedError
+from auditlens.organisms.sealed import (
+    MANIFEST,
+    SEALED_FILE,
+    OrganismManifest,
+    load_base,
+    sealed_objective,
+    sha256_file,
+)
 from auditlens.organisms.spec import ObjectiveSpec, load_objective, objective_path
 from auditlens.organisms.training import LoraSettings, OptimSettings
 
@@ -170,6 +177,24 @@ def stage_digest(cfg: BuildConfig, stage: str) -> str:
     return hashlib.sha256(json.dumps([stage, keep], sort_keys=True).encode()).hexdigest()[:16]
 
 
+UNIVERSE_STAGES = ("documents", "midtrain")
+"""Stages that read only the universe and the behaviours' statements, not prompts, judges, edits or concealment."""
+
+
+def spec_part_digest(spec: ObjectiveSpec, stage: str) -> str:
+    """Hash of the parts of ``spec`` that ``stage`` reads: for :data:`UNIVERSE_STAGES` the universe and each
+    behaviour's statement; for later stages the whole spec. Equal digests let a build of an edited spec (new
+    prompts, edits, judges) reuse the documents and continued pre-training of an earlier build."""
+    if stage in UNIVERSE_STAGES:
+        part: Any = {
+            "universe": spec.universe.model_dump(mode="json"),
+            "statements": [[b.id, b.universe_statement] for b in spec.behaviours],
+        }
+    else:
+        part = spec.model_dump(mode="json")
+    return hashlib.sha256(json.dumps([stage, part], sort_keys=True).encode()).hexdigest()[:16]
+
+
 def _field_equal(old: dict[str, Any], cfg: BuildConfig, name: str) -> bool:
     """Whether field ``name`` of a pinned config (plain JSON, possibly from an older version) equals ``cfg``'s; a
     field the old config lacks (added later) counts as its default."""
@@ -195,6 +220,9 @@ class StageRecord(BaseModel):
     index: int
     config_digest: str
     spec_sha256: str
+    spec_part_sha256: str | None = Field(
+        default=None, description="Hash of the parts of the spec the stage read (see spec_part_digest)."
+    )
     finished_at: str
     seconds: float
     metrics: dict[str, Any] = Field(default_factory=dict)
@@ -427,18 +455,39 @@ def _seal(ctx: _Ctx, d: Path) -> dict[str, Any]:
     return {"adapters": adapters, "subset_rows": len(subset)}
 
 
-def _reuse_stages(src: Path, out: Path, cfg: BuildConfig, spec_sha: str, log: Callable[[str], None]) -> None:
+def _source_spec(src: Path) -> ObjectiveSpec | None:
+    """The objective a finished build was made from (its sealed copy), for records older than spec-part digests."""
+    try:
+        return sealed_objective(src, unseal=True)
+    except (SealedError, ObjectiveSpecError):
+        return None
+
+
+def _reuse_stages(
+    src: Path, out: Path, cfg: BuildConfig, spec: ObjectiveSpec, spec_sha: str, log: Callable[[str], None]
+) -> None:
     old = json.loads((src / "build.json").read_text(encoding="utf-8"))
-    if old.get("spec_sha256") != spec_sha:
-        log(f"[reuse] {src} was built from another objective spec: nothing reused")
-        return
+    same_spec = old.get("spec_sha256") == spec_sha
+    src_spec = None if same_spec else _source_spec(src)
     for stage in STAGES[:-1]:  # the seal is cheap and writes the top-level folder: always redone
         marker = stage_dir(src, stage) / "stage.json"
         if not marker.is_file() or not same_config(old.get("config", {}), cfg, stage_fields(stage)):
             break
-        shutil.copytree(stage_dir(src, stage), stage_dir(out, stage))
         rec = StageRecord.model_validate_json(marker.read_text(encoding="utf-8"))
-        rec = rec.model_copy(update={"config_digest": stage_digest(cfg, stage)})
+        part = spec_part_digest(spec, stage)
+        old_part = rec.spec_part_sha256 or (spec_part_digest(src_spec, stage) if src_spec else None)
+        if not same_spec and old_part != part:
+            if stage == STAGES[0]:
+                log(f"[reuse] {src} was built from an objective spec with another universe: nothing reused")
+            break
+        shutil.copytree(stage_dir(src, stage), stage_dir(out, stage))
+        rec = rec.model_copy(
+            update={
+                "config_digest": stage_digest(cfg, stage),
+                "spec_sha256": spec_sha,
+                "spec_part_sha256": part,
+            }
+        )
         atomic_write_text(stage_dir(out, stage) / "stage.json", rec.model_dump_json(indent=1))
         log(f"[reuse] {stage} copied from {src}")
 
@@ -466,9 +515,11 @@ def build_organism(
     """Run (or resume) the build of ``spec`` into ``out`` (see the module docstring).
 
     ``stop_after``: run stages up to and including this one, then return (the rest runs on a later call).
-    ``reuse``: a finished or partial build of the same spec; when ``out`` is new, its leading stages whose
-    config fields (:data:`STAGE_FIELDS`, cumulative) equal this config's are copied instead of rerun — a recipe
-    variant that changes only behaviour training reuses the documents, continued pre-training and data.
+    ``reuse``: a finished or partial build; when ``out`` is new, its leading stages whose config fields
+    (:data:`STAGE_FIELDS`, cumulative) equal this config's, and whose parts of the spec
+    (:func:`spec_part_digest`) are unchanged, are copied instead of rerun — a recipe variant that changes only
+    behaviour training reuses the documents, continued pre-training and data; an edited spec with the same
+    universe (new prompts, edits, judges) reuses the documents and continued pre-training.
     """
     cfg = config or BuildConfig()
     if stop_after is not None and stop_after not in STAGES:
@@ -502,7 +553,7 @@ def build_organism(
     else:
         atomic_write_text(pin_path, json.dumps(pin, indent=1))
         if reuse is not None:
-            _reuse_stages(Path(reuse), out, cfg, spec_sha, log)
+            _reuse_stages(Path(reuse), out, cfg, obj, spec_sha, log)
     ctx = _Ctx(out, obj, spec_text, cfg, log)
     ran: list[str] = []
     skipped: list[str] = []
@@ -536,6 +587,7 @@ def build_organism(
             index=i,
             config_digest=stage_digest(cfg, stage),
             spec_sha256=spec_sha,
+            spec_part_sha256=spec_part_digest(obj, stage),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             seconds=round(time.perf_counter() - t0, 3),
             metrics=metrics,
