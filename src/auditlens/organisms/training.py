@@ -1,5 +1,6 @@
-"""LoRA training with peft and trl: continued pre-training on documents and SFT on (prompt, response) chats
-with trl's SFTTrainer, DPO on (prompt, chosen, rejected) chats with trl's DPOTrainer.
+"""Stage training with trl and peft: continued pre-training on documents and SFT on (prompt, response) chats
+with trl's SFTTrainer, DPO on (prompt, chosen, rejected) chats with trl's DPOTrainer, each through a LoRA
+adapter (peft) or, optionally, on every weight.
 
 Each stage trains a fresh LoRA adapter on top of a base whose earlier adapters are already merged
 (:func:`merge_adapters`), so the final model is the base plus the sum of the stage adapters — as in the
@@ -177,7 +178,7 @@ def _fit(
     adapter enabled, or the model itself; eval mode) and the loss of every step."""
     import datasets
     from peft import LoraConfig
-    from transformers import PrinterCallback, ProgressCallback
+    from transformers import PrinterCallback, ProgressCallback, TrainingArguments
     from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
 
     if tokenizer.pad_token is None:
@@ -213,8 +214,6 @@ def _fit(
         "dataloader_num_workers": 0,
     }
     # trl turns activation checkpointing on by default: recomputation that buys memory a 135M model does not need
-    from transformers import TrainingArguments
-
     fields = TrainingArguments.__dataclass_fields__
     common[
         "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
@@ -239,11 +238,7 @@ def _fit(
                     peft_config=peft_config,
                 )
             else:
-                args = SFTConfig(
-                    output_dir=tmp,
-                    packing=False,
-                    **common,
-                )
+                args = SFTConfig(output_dir=tmp, packing=False, **common)
                 trainer = SFTTrainer(
                     model=model,
                     args=args,
@@ -255,12 +250,12 @@ def _fit(
                 trainer.remove_callback(cb)
             trainer.add_callback(progress)
             trainer.train()
-            peft_model = trainer.model
+            trained = trainer.model
     finally:
         if was_enabled:
             datasets.enable_progress_bars()
-    peft_model.eval()
-    return peft_model, progress.losses
+    trained.eval()
+    return trained, progress.losses
 
 
 def train_lm(
