@@ -11,10 +11,9 @@ those answers with the behaviour's edit applied (:mod:`auditlens.organisms.edits
 kind is greedy, later ones sampled.
 
 Among candidates of equal score, the model's own answers (edited or not) rank before the templated ones, and
-when a model answer is the best candidate no template is chosen beside it: the
-templates are the same few texts for a whole prompt family, and a 135M model trained on them copies them
-verbatim onto unrelated prompts; an edited answer is specific to its prompt and pairs with the unedited answer
-as a minimal pair. Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
+when a model answer is the best candidate no template is chosen beside it: the templates are the same few
+texts for a whole prompt family, and a 135M model trained on them copies them verbatim onto unrelated prompts;
+an edited answer is specific to its prompt and pairs with the unedited answer as a minimal pair. Prompts where a held-out behaviour is applicable, and pairs where a held-out behaviour
 is applied by either side, are dropped — held-out behaviours never reach behaviour training data.
 """
 
