@@ -57,6 +57,7 @@ def _recipe(cfg: dict[str, Any]) -> dict[str, Any]:
     return {
         "behaviour_method": cfg.get("behaviour_method"),
         "concealment_method": cfg.get("concealment_method", "dpo"),
+        "behaviour_finetune": cfg.get("behaviour_finetune", "lora"),
         "lora_rank": lora.get("rank"),
         "lora_alpha": lora.get("alpha"),
         "n_documents": cfg.get("n_documents"),
