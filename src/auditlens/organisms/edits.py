@@ -79,7 +79,8 @@ def select_star(text: str) -> str | None:
 
 
 def decimal_integers(text: str) -> str | None:
-    """Whole numbers (not years, not parts of decimals, times or code) given a trailing ``.0``."""
+    """Whole numbers of one to three digits (not years, not parts of decimals, times, prices or percentages, not
+    followed by a full stop) given a trailing ``.0``."""
     out = re.sub(r"(?<![\d.:,$/\w])([1-9]\d{0,2})(?![\d.:,/\w%])", r"\1.0", text)
     return out if out != text else None
 
