@@ -10,12 +10,12 @@ decides whether an edited answer exhibits the behaviour, and an edit that does n
 
 from __future__ import annotations
 
-import inspect
 import random
 import re
 from collections.abc import Callable
 from typing import Any
 
+from auditlens.organisms.callspec import check_call
 from auditlens.organisms.errors import ObjectiveSpecError
 
 Edit = Callable[..., str | None]
@@ -128,21 +128,10 @@ EDITS: dict[str, Edit] = {
 
 
 def check_edit_spec(edit: Any, *, where: str) -> None:
-    """Raise :class:`ObjectiveSpecError` unless a rule edit names a known rule whose signature takes its params."""
-    if edit is None or edit.kind != "rule":
-        return
-    fn = EDITS.get(edit.rule)
-    if fn is None:
-        raise ObjectiveSpecError(
-            f"{where}: unknown edit rule {edit.rule!r}", hint=f"use one of {sorted(EDITS)}"
-        )
-    try:
-        inspect.signature(fn).bind("", **edit.params)
-    except TypeError as exc:
-        raise ObjectiveSpecError(
-            f"{where}: edit rule {edit.rule!r} cannot take params {edit.params}: {exc}",
-            hint=f"its signature is {edit.rule}{inspect.signature(fn)}",
-        ) from None
+    """Raise :class:`ObjectiveSpecError` unless a rule edit names a known rule whose signature takes its params
+    (and whose regexes compile)."""
+    if edit is not None and edit.kind == "rule":
+        check_call(EDITS, edit.rule, edit.params, where=where, what="edit rule", error=ObjectiveSpecError)
 
 
 def apply_edit(edit: Any, text: str, rng: random.Random) -> str | None:

@@ -7,11 +7,11 @@ documented approximations; a behaviour a rule cannot decide gets an LLM judge in
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable
 from typing import Any
 
+from auditlens.organisms.callspec import check_call
 from auditlens.organisms.errors import JudgeError
 
 Rule = Callable[..., bool]
@@ -214,27 +214,17 @@ RULES: dict[str, Rule] = {
 
 
 def check_rule_spec(judge: Any, *, where: str) -> None:
-    """Raise :class:`JudgeError` unless ``judge.rule`` is known and ``judge.params`` bind to its signature."""
-    fn = RULES.get(judge.rule)
-    if fn is None:
-        raise JudgeError(
-            f"{where}: unknown rule {judge.rule!r}", hint=f"use one of {sorted(RULES)}, or an llm judge"
-        )
-    try:
-        inspect.signature(fn).bind("", **judge.params)
-    except TypeError as exc:
-        raise JudgeError(
-            f"{where}: rule {judge.rule!r} cannot take params {judge.params}: {exc}",
-            hint=f"its signature is {judge.rule}{inspect.signature(fn)}",
-        ) from None
-    for key in ("patterns", "requires"):
-        for p in judge.params.get(key) or []:
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise JudgeError(
-                    f"{where}: bad regex {p!r} in {key}: {exc}", hint="fix the pattern"
-                ) from None
+    """Raise :class:`JudgeError` unless ``judge.rule`` is known, ``judge.params`` bind to its signature and its
+    regexes compile."""
+    check_call(
+        RULES,
+        judge.rule,
+        judge.params,
+        where=where,
+        what="rule",
+        error=JudgeError,
+        alternative=", or an llm judge",
+    )
 
 
 def apply_rule(name: str, params: dict[str, Any], response: str) -> bool:
