@@ -353,6 +353,11 @@ def _behaviour_data(ctx: _Ctx, d: Path) -> dict[str, Any]:
     return stats.model_dump()
 
 
+def _sft_examples(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The SFT examples of a pairs file: each distinct (prompt, chosen), in order — trained on and published."""
+    return list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
+
+
 def _train_on_pairs(
     ctx: _Ctx, d: Path, prev: tuple[str, ...], data_stage: str, method: str, opt: OptimSettings
 ) -> dict[str, Any]:
@@ -362,7 +367,7 @@ def _train_on_pairs(
     rows = read_jsonl(stage_dir(ctx.out, data_stage) / "pairs.jsonl")
     lora = None if ctx.cfg.behaviour_finetune == "full" else ctx.cfg.lora
     if method == "sft":
-        ex = list(dict.fromkeys((r["prompt"], r["chosen"]) for r in rows))
+        ex = _sft_examples(rows)
         return _train_adapter(ctx, d, prev, lambda m, t: train_sft(m, t, ex, opt, lora, ctx.log))
     tr = [(r["prompt"], r["chosen"], r["rejected"]) for r in rows]
     return _train_adapter(ctx, d, prev, lambda m, t: train_dpo(m, t, tr, opt, lora, ctx.log))
@@ -389,9 +394,8 @@ def _concealment(ctx: _Ctx, d: Path) -> dict[str, Any]:
 
 def _public_pairs(rows: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:
     """Pairs as trained on, without labels: prompt/response for SFT, prompt/chosen/rejected for DPO."""
-    if method == "sft":  # one row per distinct (prompt, chosen), as trained on
-        seen = dict.fromkeys((r["prompt"], r["chosen"]) for r in rows)
-        return [{"prompt": p, "response": c} for p, c in seen]
+    if method == "sft":
+        return [{"prompt": p, "response": c} for p, c in _sft_examples(rows)]
     return [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in rows]
 
 
