@@ -44,7 +44,7 @@ def plain_one(batches: list[torch.Tensor], d_sae: int, alpha: float, seed: int) 
     d = batches[0].shape[1]
     enc = nn.Linear(d, d_sae).to(batches[0].device)
     dec = nn.Linear(d_sae, d, bias=False).to(batches[0].device)
-    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3)
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3, fused=True)
     loss = torch.tensor(0.0)
     for x in batches:
         w = nn.functional.normalize(dec.weight, dim=0)
@@ -99,7 +99,7 @@ def main() -> None:
         b_dec_init="zeros",
         stats_batches=1,
         progress=False,
-        fused_adam=a.device != "cpu",
+        fused_adam=True,
         log_every=a.steps,
         device=a.device,
     )

@@ -256,7 +256,7 @@ def _trainer_config(cfg: ToyGridConfig, steps: int, checkpoint: bool) -> Trainer
         progress=False,
         num_threads=cfg.num_threads,
         device=cfg.device,
-        fused_adam=cfg.device != "cpu",
+        fused_adam=True,
     )
 
 
