@@ -132,6 +132,26 @@ def test_bad_input_is_refused(tmp_path: Path) -> None:
     assert isinstance(err.value, AuditlensError) and err.value.hint
 
 
+def test_a_folder_grows_with_the_grid(tmp_path: Path) -> None:
+    """Other grid axes in the same folder reuse the cells they share and train only the new ones."""
+    small = run_toy_grid(
+        _tiny(steps=20, ratios=[1.0], coefficients=[1.0], conventions=["divided"]),
+        tmp_path,
+        log=lambda s: None,
+        estimate=False,
+    )
+    assert small.cells_trained == 1
+    grown = run_toy_grid(
+        _tiny(steps=20, ratios=[1.0, 2.0], coefficients=[1.0, 3.0], conventions=["divided"]),
+        tmp_path,
+        log=lambda s: None,
+        estimate=False,
+    )
+    assert grown.cells_trained == 3 and len(grown.cells) == 4
+    assert grown.cells[0] == small.cells[0]  # the ratio-1, α=1 cell was read back, not retrained
+    assert grown.mmcs_with_larger["divided"][0][0] is not None
+
+
 def test_estimate_times_every_group() -> None:
     est = estimate_toy_grid(_tiny(), timing_steps=1)
     assert set(est.seconds_per_step) == {f"{c}-r{r:g}" for c in ("divided", "undivided") for r in (0.5, 1, 2)}

@@ -9,8 +9,9 @@ orthogonal init), and activations are *not* normalised (as the seed; ``TrainerCo
 Cells are trained many at a time: all coefficients of one (convention, ratio) are stacked into one vectorised
 group, and as many groups as fit a memory budget share one :class:`~auditlens.sae.Trainer` (one data batch feeds
 them all). A chunk checkpoints every ``checkpoint_every`` steps and resumes from there; a finished cell is written
-atomically to ``cells/<key>.json`` (+ its decoder as safetensors) and never recomputed. Re-running the same
-command with the same grid resumes; a different grid in the same folder is refused.
+atomically to ``cells/<key>.json`` (+ its decoder as safetensors) and never recomputed. Re-running resumes; a
+run with other grid axes (ratios, coefficients, conventions) in the same folder reuses the cells it shares (a cell
+does not depend on its grid), and one with other data or optimisation settings is refused.
 
 Measured (2026-11-27): the quick grid (90 dictionaries × 1,500 steps) trained in 263 s on one loaded core of the
 2-core dev box (estimate printed: 3.1 min); the full seed grid (272 dictionaries × 8,000 steps) is estimated at
@@ -170,8 +171,21 @@ class ToyGridConfig(ToyConfigModel):
         return [(c, r, a) for c in self.conventions for r in sorted(self.ratios) for a in self.coefficients]
 
     def fingerprint(self) -> str:
+        """Hash of what one cell's result depends on: the data, the optimisation and the evaluation — not the grid
+        axes (a cell is trained the same whichever grid it is part of, so a folder can grow: small ratios on a CPU
+        today, the large ones on a GPU later) and not the machine settings."""
         keep = self.model_dump(
-            mode="json", exclude={"checkpoint_every", "memory_budget_gib", "num_threads", "device", "tf32"}
+            mode="json",
+            exclude={
+                "coefficients",
+                "ratios",
+                "conventions",
+                "checkpoint_every",
+                "memory_budget_gib",
+                "num_threads",
+                "device",
+                "tf32",
+            },
         )
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -315,11 +329,11 @@ class _Run:
             if old != fp:
                 raise RunFolderError(
                     f"{self.out} holds a toy grid run with different settings (fingerprint {old}, now {fp})",
-                    hint="use another --out folder, or pass the same grid settings to resume",
+                    hint="use another --out folder, or the same data, steps, batch, lr, eval samples and seed (the "
+                    "ratios, coefficients and conventions may change: finished cells are reused)",
                 )
-        else:
-            payload = {"fingerprint": fp, "config": self.cfg.model_dump(mode="json")}
-            _write_atomic(f, lambda p: p.write_text(json.dumps(payload, indent=2)))
+        payload = {"fingerprint": fp, "config": self.cfg.model_dump(mode="json")}
+        _write_atomic(f, lambda p: p.write_text(json.dumps(payload, indent=2)))
 
     def done(self, key: str) -> bool:
         return (self.cells_dir / f"{key}.json").exists() and (self.cells_dir / f"{key}.safetensors").exists()
