@@ -38,8 +38,9 @@ from auditlens.sae import ReluL1UntiedConfig, Trainer, TrainerConfig
 from auditlens.toy import ToyDataConfig, ToyDataset
 
 
-def plain_one(batches: list[torch.Tensor], d_sae: int, alpha: float, seed: int) -> float:
-    """The seed's autoencoder, trained alone in a plain loop; returns the final loss."""
+def plain_one(batches: list[torch.Tensor], d_sae: int, alpha: float, seed: int, bf16: bool = False) -> float:
+    """The seed's autoencoder, trained alone in a plain loop (fused Adam; autocast when ``bf16``); returns the final
+    loss."""
     torch.manual_seed(seed)
     d = batches[0].shape[1]
     enc = nn.Linear(d, d_sae).to(batches[0].device)
@@ -47,9 +48,10 @@ def plain_one(batches: list[torch.Tensor], d_sae: int, alpha: float, seed: int) 
     opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3, fused=True)
     loss = torch.tensor(0.0)
     for x in batches:
-        w = nn.functional.normalize(dec.weight, dim=0)
-        c = torch.relu(enc(x))
-        loss = nn.functional.mse_loss(c @ w.T, x) + alpha * c.abs().sum(-1).mean() / d_sae
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+            w = nn.functional.normalize(dec.weight, dim=0)
+            c = torch.relu(enc(x))
+            loss = nn.functional.mse_loss(c @ w.T, x) + alpha * c.abs().sum(-1).mean() / d_sae
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -70,6 +72,11 @@ def main() -> None:
         "--regenerate-data",
         action="store_true",
         help="one-at-a-time side draws its own data stream per configuration (as a naive sweep does)",
+    )
+    p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="bfloat16 matrix products on both sides (autocast; float32 weights)",
     )
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -100,6 +107,7 @@ def main() -> None:
         stats_batches=1,
         progress=False,
         fused_adam=True,
+        matmul_dtype="bfloat16" if a.bf16 else "float32",
         log_every=a.steps,
         device=a.device,
     )
@@ -119,7 +127,7 @@ def main() -> None:
                 if a.regenerate_data
                 else batches
             )
-            plain_one(own, s, c, 0)
+            plain_one(own, s, c, 0, a.bf16)
     sync()
     plain = time.perf_counter() - t
 
@@ -134,6 +142,7 @@ def main() -> None:
                 "batch": a.batch,
                 "threads": a.threads,
                 "device": a.device,
+                "bf16": a.bf16,
                 "one_at_a_time_regenerates_data": a.regenerate_data,
                 "data_seconds": round(data_s, 3),
                 "stacked_seconds": round(stacked, 3),

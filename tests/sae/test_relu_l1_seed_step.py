@@ -57,3 +57,31 @@ def test_seed_step_only_when_training_the_seed_layout() -> None:
     assert "SeedStep" in type(seed(x).losses["total"].grad_fn).__name__
     with torch.no_grad():
         assert seed(x).loss.grad_fn is None
+
+
+def test_bfloat16_products_train_like_float32() -> None:
+    """matmul_dtype='bfloat16' (autocast) follows the float32 run closely on the seed layout and on TopK."""
+    from auditlens.sae import TopKConfig, Trainer, TrainerConfig
+
+    g = torch.Generator().manual_seed(0)
+    truth = torch.nn.functional.normalize(torch.randn(48, 16, generator=g), dim=-1)
+    batches = [
+        (torch.rand(128, 48, generator=g) * (torch.rand(128, 48, generator=g) < 0.06)) @ truth
+        for _ in range(150)
+    ]
+    final = {}
+    for dtype in ("float32", "bfloat16"):
+        cfgs = [
+            ReluL1UntiedConfig(d_in=16, d_sae=64, coefficient=0.1, name="l1"),
+            TopKConfig(d_in=16, d_sae=64, k=4, name="topk"),
+        ]
+        tr = Trainer(
+            cfgs,
+            TrainerConfig(total_steps=150, lr=3e-3, progress=False, matmul_dtype=dtype, log_every=150),  # type: ignore[arg-type]
+        )
+        tr.train(batches)
+        final[dtype] = {m.name: m.fvu for m in tr.member_metrics()}
+        assert all(p.dtype == torch.float32 for d in tr.modules for p in d.parameters())
+    for name in ("l1", "topk"):
+        assert final["bfloat16"][name] == pytest.approx(final["float32"][name], rel=0.15, abs=0.02)
+        assert final["float32"][name] < 0.6

@@ -25,7 +25,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -94,6 +94,13 @@ class TrainerConfig(BaseModel):
         default=None, gt=0, description="torch.set_num_threads for training (None: keep)."
     )
     fused_adam: bool = Field(default=True, description="Use torch's fused Adam kernel where available.")
+    matmul_dtype: Literal["float32", "bfloat16"] = Field(
+        default="float32",
+        description="'bfloat16': the forward and backward passes run under torch.autocast, so matrix products take "
+        "bfloat16 inputs (float32 accumulation); parameters, optimizer state and losses stay float32. About 3x "
+        "faster products on CPUs with AVX512-BF16/AMX and on GPUs; results differ from float32 within training "
+        "noise (checked on the toy grid).",
+    )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainerConfig:
@@ -388,7 +395,8 @@ class Trainer:
             dead = (g.tokens_since_fired >= c.dead_window_tokens).to(self.device)
             g.module.variance_override = None if variance is None else variance / g.module.act_scale**2
             try:
-                out = g.module(x, dead_mask=dead, sparsity_scale=s_scale)
+                with self._autocast():
+                    out = g.module(x, dead_mask=dead, sparsity_scale=s_scale)
             finally:
                 g.module.variance_override = None
             finite = torch.isfinite(out.loss).to(torch.uint8)
@@ -437,6 +445,11 @@ class Trainer:
         self.step += 1
         self.tokens += B * self.world
         return B
+
+    def _autocast(self) -> torch.autocast:
+        """bfloat16 products when ``matmul_dtype='bfloat16'`` (a no-op context otherwise)."""
+        low = self.config.matmul_dtype == "bfloat16"
+        return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=low)
 
     @torch.no_grad()
     def _global_variance(self, x: Tensor) -> Tensor:

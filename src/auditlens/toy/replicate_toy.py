@@ -108,6 +108,12 @@ class ToyGridConfig(ToyConfigModel):
         description="Allow TF32 matrix products on CUDA (10-bit mantissa inputs, fp32 accumulation; several "
         "times faster on Ampere/Hopper). Not part of the fingerprint: a grid may resume with it on or off.",
     )
+    bf16: bool = Field(
+        False,
+        description="bfloat16 matrix products while training (TrainerConfig.matmul_dtype; float32 weights, optimizer "
+        "and evaluation). About 3x faster products on CPUs with AVX512-BF16/AMX. Part of the fingerprint: "
+        "a bfloat16 grid is its own recipe and never mixes cells with a float32 one.",
+    )
     seed: int = Field(0, description="Dictionary init seed.")
 
     @model_validator(mode="after")
@@ -267,10 +273,11 @@ def _trainer_config(cfg: ToyGridConfig, steps: int, checkpoint: bool) -> Trainer
         checkpoint_every=cfg.checkpoint_every if checkpoint else None,
         keep_checkpoints=1,
         log_every=max(1, min(100, steps)),
-        progress=False,
+        progress=checkpoint,  # a bar while training a chunk (minutes to hours), none while timing the estimate
         num_threads=cfg.num_threads,
         device=cfg.device,
         fused_adam=True,
+        matmul_dtype="bfloat16" if cfg.bf16 else "float32",
     )
 
 
@@ -403,7 +410,7 @@ class _Run:
         cdir = self.chunk_dir(chunk)
         ckpts = sorted((cdir / "checkpoints").glob("step_*")) if cdir.exists() else []
         if ckpts:
-            trainer = Trainer.from_checkpoint(cdir, progress=False)
+            trainer = Trainer.from_checkpoint(cdir, progress=True)
             self.log(f"  resuming chunk {cdir.name} from step {trainer.step}")
         else:
             trainer = Trainer(

@@ -154,13 +154,15 @@ class _SeedStep(torch.autograd.Function):
     ) -> tuple[Tensor, ...]:
         n, _, D = W_enc.shape
         B = xn.shape[0]
+        # under torch.autocast (bfloat16) the two products run in bfloat16 and so do the codes; the backward
+        # products follow the codes' dtype; parameters, gradients and losses stay float32
         codes = torch.baddbmm(b_enc[:, None, :], xn.expand(n, B, D), W_enc.transpose(1, 2)).relu_()
         norm = W_dec.norm(dim=-1, keepdim=True)
         W_hat = W_dec / norm.clamp_min(1e-8)
-        recon = torch.bmm(codes, W_hat)
+        recon = torch.bmm(codes, W_hat).to(xn.dtype)
         diff = recon - xn
         rec = diff.pow(2).mean(dim=(1, 2))
-        l1 = alpha * codes.sum(-1).mean(-1)
+        l1 = alpha * codes.sum(-1, dtype=xn.dtype).mean(-1)
         active = codes > 0
         l0 = active.sum(-1).float().mean(-1)
         fired = active.any(1)
@@ -173,22 +175,24 @@ class _SeedStep(torch.autograd.Function):
     def backward(ctx: Any, g_total: Tensor, *_: Any) -> tuple[Tensor | None, ...]:  # type: ignore[override]
         xn, W_enc, codes, active, W_hat, norm, diff, alpha = ctx.saved_tensors
         n, B, D = diff.shape
+        low = codes.dtype  # the products' dtype (float32, or bfloat16 under autocast)
         g = diff * (g_total * (2.0 / (B * D)))[:, None, None]
+        g_low = g.to(low)
         grad_W_dec = None
         if ctx.needs_input_grad[3]:
-            g_hat = torch.bmm(codes.transpose(1, 2), g)
+            g_hat = torch.bmm(codes.transpose(1, 2), g_low).to(W_hat.dtype)
             radial = (g_hat * W_hat).sum(-1, keepdim=True)
             tiny = norm < 1e-8  # clamp_min passes no gradient to a (numerically) zero row norm
             grad_W_dec = g_hat.addcmul_(W_hat, radial.masked_fill_(tiny, 0.0), value=-1.0).div_(
                 norm.clamp_min(1e-8)
             )
-        g_codes = torch.bmm(g, W_hat.transpose(1, 2))
+        g_codes = torch.bmm(g_low, W_hat.to(low).transpose(1, 2))
         g_codes.add_((g_total * ctx.scale * alpha / B)[:, None, None]).masked_fill_(active.logical_not(), 0.0)
         grad_x = grad_W_enc = grad_b_enc = None
         if ctx.needs_input_grad[0]:
-            grad_x = torch.bmm(g_codes, W_enc).sum(0) - g.sum(0)
+            grad_x = torch.bmm(g_codes, W_enc.to(low)).sum(0, dtype=xn.dtype) - g.sum(0)
         if ctx.needs_input_grad[1]:
-            grad_W_enc = torch.bmm(g_codes.transpose(1, 2), xn.expand(n, B, D))
+            grad_W_enc = torch.bmm(g_codes.transpose(1, 2), xn.to(low).expand(n, B, D)).to(W_enc.dtype)
         if ctx.needs_input_grad[2]:
-            grad_b_enc = g_codes.sum(1)
+            grad_b_enc = g_codes.sum(1, dtype=W_enc.dtype)
         return grad_x, grad_W_enc, grad_b_enc, grad_W_dec, None, None
