@@ -1,0 +1,90 @@
+"""One stacked group of the toy grid: time per training step of the seed's ReLU + L1 autoencoders, by trainer option.
+
+The group is what the replication trains together: every coefficient of one dictionary ratio stacked into one
+module (default: the 17 seed coefficients at ratio 8, i.e. 17 × 4,096 × 256, batch 256, divided convention). Each
+variant runs in the same process on the same batches, interleaved, so they share the machine's state:
+
+* ``graph + foreach Adam`` — the autograd graph of the forward pass and torch's multi-tensor Adam (what the grid
+  used before 2026-11-27);
+* ``seed step + foreach Adam`` — the hand-derived backward of ``relu_l1_untied._SeedStep``;
+* ``seed step + fused Adam`` — plus torch's fused Adam kernel (the grid's default now);
+* ``seed step + fused Adam + bf16`` — plus bfloat16 matrix products (``--bf16`` of the grid).
+
+Prints one JSON object: median seconds per step per variant and ratios against the first.
+
+    python benchmarks/seed_step.py                    # ratio 8, 1 thread, ~2 minutes
+    python benchmarks/seed_step.py --ratio 32 --threads 2 --steps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from auditlens.sae import Trainer
+from auditlens.sae.architectures.relu_l1_untied import ReluL1Untied
+from auditlens.toy import ToyDataset
+from auditlens.toy.replicate_toy import ToyGridConfig, _dict_config, _trainer_config
+
+VARIANTS = {
+    "graph + foreach Adam": (False, False, False),
+    "seed step + foreach Adam": (True, False, False),
+    "seed step + fused Adam": (True, True, False),
+    "seed step + fused Adam + bf16": (True, True, True),
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ratio", type=float, default=8.0, help="dictionary ratio (size / 512 features)")
+    p.add_argument("--convention", default="divided", choices=["divided", "undivided"])
+    p.add_argument("--steps", type=int, default=5, help="timed steps per variant (after one warm-up step)")
+    p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    grid = ToyGridConfig()
+    cells = [(a.convention, a.ratio, c) for c in grid.coefficients]
+    batches = list(ToyDataset(grid.data).batches(grid.batch_size, a.steps + 1))
+    trainers = {}
+    for name, (seed_step, fused, bf16) in VARIANTS.items():
+        cfg = grid.model_copy(update={"bf16": bf16})
+        tcfg = _trainer_config(cfg, a.steps + 1, False).model_copy(update={"fused_adam": fused})
+        tr = Trainer([_dict_config(cfg, *c) for c in cells], tcfg)
+        tr.initialize_from_data(batches[:1])
+        trainers[name] = (tr, seed_step)
+    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for i, x in enumerate(batches):
+        for name, (tr, seed_step) in trainers.items():
+            ReluL1Untied.fused_step = seed_step
+            t = time.perf_counter()
+            tr.train_step(x)
+            if i:  # the first step is a warm-up
+                times[name].append(time.perf_counter() - t)
+    ReluL1Untied.fused_step = True
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    first = next(iter(med.values()))
+    print(
+        json.dumps(
+            {
+                "benchmark": "seed_step",
+                "members": len(cells),
+                "d_sae": grid.d_sae(a.ratio),
+                "d_in": grid.data.d_model,
+                "batch": grid.batch_size,
+                "convention": a.convention,
+                "threads": a.threads,
+                "steps": a.steps,
+                "seconds_per_step": {k: round(v, 4) for k, v in med.items()},
+                "speedup_vs_graph_foreach": {k: round(first / v, 2) for k, v in med.items()},
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
