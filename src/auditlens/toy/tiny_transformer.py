@@ -342,11 +342,12 @@ def train_language_model(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        acc += loss.item()
+        value = loss.item()
+        acc += value
         n_acc += 1
         done = step + 1
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+        bar.set_postfix(loss=f"{value:.3f}", refresh=False)
         if done % record_every == 0 or done == cfg.steps:
             state["loss_steps"].append(done)
             state["losses"].append(acc / n_acc)

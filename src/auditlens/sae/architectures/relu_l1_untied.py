@@ -6,8 +6,8 @@ The options ``decoder_bias`` and ``normalize_decoder_in_forward=False`` cover SA
 
 Training the seed layout (no decoder bias, decoder normalised in the forward pass) goes through one hand-derived
 autograd function, :class:`_SeedStep`: the same loss and gradients as the autograd graph (a parity test checks them),
-with two (n, batch, d_sae) buffers instead of autograd's half-dozen and no extra elementwise passes. Measured on the
-2-core dev box (one thread, 17 stacked 4,096 × 256 dictionaries, batch 256): see ``benchmarks/toy_grid.py``.
+with two (n, batch, d_sae) buffers instead of autograd's half-dozen and fewer elementwise passes. Its speed-up over
+the graph, by group size and option, is measured by ``benchmarks/seed_step.py``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ class ReluL1UntiedConfig(L1Config):
 @register("relu_l1_untied", ReluL1UntiedConfig)
 class ReluL1Untied(Dictionary):
     supports_resampling = True
+    #: Train the seed layout through :class:`_SeedStep` (False: the plain autograd graph, kept for parity tests).
+    fused_step: bool = True
 
     def _init_params(self, generators: list[torch.Generator]) -> None:
         cfg: ReluL1UntiedConfig = self.configs[0]  # type: ignore[assignment]
@@ -85,9 +87,6 @@ class ReluL1Untied(Dictionary):
         codes = self._encode_norm(xn)
         recon = torch.bmm(codes, self.decoder_NFD()) + self.b_dec_ND[:, None, :]
         return l1_output(self.configs, xn, recon, codes, sparsity_scale, self.act_scale)  # type: ignore[arg-type]
-
-    #: Train the seed layout through :class:`_SeedStep` (False: the plain autograd graph, kept for parity tests).
-    fused_step: bool = True
 
     def _seed_forward(self, xn: Tensor, sparsity_scale: float) -> DictionaryOutput:
         alpha = torch.tensor([c.coefficient for c in self.configs], dtype=xn.dtype, device=xn.device)  # type: ignore[attr-defined]
