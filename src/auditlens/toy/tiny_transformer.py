@@ -399,9 +399,9 @@ def harvest_mlp_activations(
         out=out / "store",
     )
     try:  # resumes (or reuses) a store of this very model; a store of other weights is replaced
-        harvest(hc, model=hooked, progress=False)
+        harvest(hc, model=hooked, progress=True)
     except RunFolderError:
-        harvest(hc, model=hooked, overwrite=True, progress=False)
+        harvest(hc, model=hooked, overwrite=True, progress=True)
     return out / "store", hook
 
 
@@ -471,10 +471,14 @@ def run_size_sweep(
         saved["coefficient"] = coef
         (work / "sweep.json").write_text(json.dumps(saved))
         tcfg = tcfg.model_copy(
-            update={"checkpoint_every": max(100, cfg.sae_steps // 10), "keep_checkpoints": 1}
+            update={
+                "checkpoint_every": max(100, cfg.sae_steps // 10),
+                "keep_checkpoints": 1,
+                "progress": True,
+            }
         )
     if work is not None and list((work / "checkpoints").glob("step_*")):
-        trainer = Trainer.from_checkpoint(work, progress=False)
+        trainer = Trainer.from_checkpoint(work, progress=True)
         log(f"  resuming the size sweep from step {trainer.step}")
     else:
         trainer = Trainer(configs, tcfg, out_dir=work)
