@@ -13,12 +13,17 @@ does (the stacked side always draws it once).
 
 Prints one JSON object with both wall times, dictionaries·steps per second and the speed-up ratio.
 
+Both sides use torch's fused Adam (the best setting on CPU and GPU; before 2026-11-27 the CPU runs used the slower
+multi-tensor Adam on both sides). ``--bf16`` runs both sides with bfloat16 matrix products (autocast).
+
 Measured (2026-11-27): on one NVIDIA H100, 2.13× (default sub-grid, 32 dictionaries, 300 steps) and 2.10× (the
-seed's full 17 × 8 grid of one convention, 136 dictionaries, 100 steps). On CPUs the target is NOT met: 0.97× on one
-loaded core of the dev box (60 steps), 1.21× there with --regenerate-data (30 steps), 0.75× for small sizes only
-(ratios 0.25/0.5 × 17 coefficients), 0.62× with 16 threads on the H100 host's CPU — stacking saves no FLOPs, and the
-trainer's per-step bookkeeping (metrics, dead tracking) costs more than a bare loop; the CPU win of the grid is the
-shared data stream.
+seed's full 17 × 8 grid of one convention, 136 dictionaries, 100 steps) — with the older stacked code. On CPUs the
+target is NOT met: on the 2-core dev box, one thread, the other core busy with another job, 0.95× (100 steps; stacked
+19.8 s vs 18.8 s), 0.89× with ``--bf16`` (13.9 s vs 12.4 s), 1.07× with ``--regenerate-data`` (30 steps). Earlier
+(multi-tensor Adam both sides, the autograd graph on the stacked side): 0.97× / 1.21×, 0.75× for small sizes only,
+0.62× with 16 threads on the H100 host's CPU. On a CPU both sides run the same matrix products and both are bound by
+them, so stacking saves nothing but the data stream; the stacked side's own gains (hand-derived step, fused Adam,
+bf16: ``benchmarks/seed_step.py``) make the grid 1.6–1.9× faster than before, not faster than a bare loop.
 
     python benchmarks/toy_grid.py                 # default sub-grid, ~1 minute on 1 core
     python benchmarks/toy_grid.py --steps 50 --threads 2

@@ -97,9 +97,9 @@ class TrainerConfig(BaseModel):
     matmul_dtype: Literal["float32", "bfloat16"] = Field(
         default="float32",
         description="'bfloat16': the forward and backward passes run under torch.autocast, so matrix products take "
-        "bfloat16 inputs (float32 accumulation); parameters, optimizer state and losses stay float32. About 3x "
-        "faster products on CPUs with AVX512-BF16/AMX and on GPUs; results differ from float32 within training "
-        "noise (checked on the toy grid).",
+        "bfloat16 inputs (float32 accumulation); parameters, optimizer state and losses stay float32. Products "
+        "about 3x faster on CPUs with AVX512-BF16 (dev box), whole steps 1.1-1.5x at d_in 256; on the quick toy "
+        "grid MMCS with truth stays within 0.001 of float32 in every cell.",
     )
 
     @classmethod

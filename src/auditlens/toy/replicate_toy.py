@@ -13,11 +13,14 @@ atomically to ``cells/<key>.json`` (+ its decoder as safetensors) and never reco
 run with other grid axes (ratios, coefficients, conventions) in the same folder reuses the cells it shares (a cell
 does not depend on its grid), and one with other data or optimisation settings is refused.
 
-Measured (2026-11-27): the quick grid (90 dictionaries × 1,500 steps) trained in 263 s on one loaded core of the
-2-core dev box (estimate printed: 3.1 min); the full seed grid (272 dictionaries × 8,000 steps) is estimated at
-35 min of training on one H100 (``--device cuda``; the 32× groups take 13–14 ms/step there), where the first of its
-three 68-dictionary chunks took 263 s. On CPU the full grid is many hours (the 17 stacked 16,384 × 256 dictionaries
-alone are ≈110 GFLOP per step).
+Measured (2026-11-27): the quick grid (90 dictionaries × 1,500 steps) trained in 55 s on one core of the 2-core dev
+box with the other core busy (263 s before the hand-derived step and fused Adam, also on a loaded core; 60 s with
+``bf16``, which does not pay at d=32); the full seed grid (272 dictionaries × 8,000 steps) is estimated at 35 min of
+training on one H100 (``--device cuda``; measured with the older code) and, on one dev-box core, 42 h in float32 and
+31 h with ``bf16`` (``--estimate-only --threads 1``; 48 h on two threads before). The sub-grid ratios 0.25–1 × 17
+coefficients × both conventions (102 dictionaries × 8,000 steps) trained in 2,993 s on one core (estimate printed:
+52.8 min). ``bf16`` against float32 on the quick grid: MMCS with truth within 0.0009 in every cell, dead counts within
+3, the same 15 of 90 cells above 0.9.
 
 The two conventions share the coefficient list for the *divided* convention; the undivided coefficients are the
 divided ones ÷ ``n_features`` (so at ratio 1 both conventions train the very same model, and the grids are
