@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from auditlens.activations import ActivationStore
 from auditlens.errors import ConfigError, DataError
@@ -135,6 +136,10 @@ def test_tiny_transformer_bad_input(tmp_path: Path, corpus: Path) -> None:
         _cfg(layer=3)
     with pytest.raises(ConfigError):
         _cfg(coefficient=-1.0)
+    with pytest.raises(ConfigError, match="resample_every"):
+        _cfg(resample_every=0)
+    with pytest.raises(ConfigError, match="attn_dropout"):
+        _cfg(attn_dropout=1.0)
 
 
 def test_architectures_at_matched_l0(tmp_path: Path) -> None:
@@ -189,3 +194,20 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
     assert any("resuming the size sweep from step 100" in line for line in logs)
     assert [p.mmcs for p in resumed.pairs] == pytest.approx([p.mmcs for p in whole.pairs], abs=1e-5)
     assert resumed.l0 == pytest.approx(whole.l0, abs=1e-4)
+
+    # resample_every reaches the trainer: dead latents are resampled during the sweep
+    from auditlens.sae import ReluL1Untied
+
+    calls: list[int] = []
+    real_resample = ReluL1Untied.resample
+
+    def counting(self: ReluL1Untied, dead: torch.Tensor, *a: object, **k: object) -> None:
+        calls.append(int(dead.sum()))
+        real_resample(self, dead, *a, **k)  # type: ignore[arg-type]
+
+    ReluL1Untied.resample = counting  # type: ignore[method-assign]
+    try:
+        run_size_sweep(cfg.model_copy(update={"resample_every": 50}), store, hook, log=lambda s: None)
+    finally:
+        ReluL1Untied.resample = real_resample  # type: ignore[method-assign]
+    assert calls and sum(calls) > 0

@@ -144,6 +144,9 @@ def tiny_transformer(
     steps: int | None = typer.Option(None, help="Override the language-model steps."),
     harvest_tokens: int | None = typer.Option(None, help="Override the activation rows harvested."),
     coefficient: float | None = typer.Option(None, help="L1 coefficient for every size (default: searched)."),
+    resample_every: int | None = typer.Option(
+        None, help="Resample dead latents every N dictionary steps (default: never, as the seed)."
+    ),
     source: str = typer.Option("default", help="Text source (default: the offline corpus)."),
     threads: int | None = typer.Option(None, help="torch threads."),
 ) -> None:
@@ -159,6 +162,8 @@ def tiny_transformer(
         update["harvest_tokens"] = harvest_tokens
     if coefficient is not None:
         update["coefficient"] = coefficient
+    if resample_every is not None:
+        update["resample_every"] = resample_every
     if threads is not None:
         update["num_threads"] = threads
     cfg = TinyTransformerConfig(**{**base.model_dump(), **update})

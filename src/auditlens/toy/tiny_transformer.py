@@ -89,6 +89,11 @@ class TinyTransformerConfig(ToyConfigModel):
         "giving target_l0 at the smallest size with short runs.",
     )
     target_l0: float = Field(12.0, description="L0 the coefficient search aims at.")
+    resample_every: int | None = Field(
+        None,
+        description="Resample the dictionaries' dead latents every N steps (Anthropic 2023; a latent is dead when it "
+        "did not fire in those N steps). None: never (the seed's replication did not).",
+    )
     seed: int = Field(0, description="Seed of the model init, the document order and the dictionaries.")
     num_threads: int | None = Field(None, description="torch threads (None: keep).")
 
@@ -117,6 +122,11 @@ class TinyTransformerConfig(ToyConfigModel):
             "e.g. 1e-3, or leave it unset to search",
         )
         require(self.target_l0 > 0, "target_l0 must be positive", "e.g. 12")
+        require(
+            self.resample_every is None or self.resample_every > 0,
+            f"resample_every must be positive, got {self.resample_every}",
+            "e.g. 1000, or leave it unset",
+        )
         return self
 
     @classmethod
@@ -433,7 +443,15 @@ def run_size_sweep(
     saved: dict = {}
     if work is not None:
         keep = cfg.model_dump(
-            include={"ratios", "sae_steps", "sae_batch_size", "coefficient", "target_l0", "seed"}
+            include={
+                "ratios",
+                "sae_steps",
+                "sae_batch_size",
+                "coefficient",
+                "target_l0",
+                "seed",
+                "resample_every",
+            }
         )
         fp = hashlib.sha256(json.dumps([keep, store.store_id, hook], sort_keys=True).encode()).hexdigest()[
             :16
@@ -467,6 +485,13 @@ def run_size_sweep(
         ReluL1UntiedConfig(d_in=d_in, d_sae=s, coefficient=coef, name=f"l1_{s}", seed=cfg.seed) for s in sizes
     ]
     tcfg = _sae_trainer_config(cfg, cfg.sae_steps)
+    if cfg.resample_every:
+        tcfg = tcfg.model_copy(
+            update={
+                "resample_every_steps": cfg.resample_every,
+                "dead_window_tokens": cfg.resample_every * cfg.sae_batch_size,
+            }
+        )
     if work is not None:
         saved["coefficient"] = coef
         (work / "sweep.json").write_text(json.dumps(saved))
