@@ -712,6 +712,7 @@ def find_coefficient_for_l0(
     tcfg = trainer_config.model_copy(update={"checkpoint_every": None, "progress": False})
     tried: list[tuple[float, float]] = []
     rounds = 0
+    bar = tqdm(total=max_rounds, desc="coefficient search", unit="round", leave=False)
     for rounds in range(1, max_rounds + 1):  # noqa: B007
         n = max(2, candidates_per_round)
         coefs = [math.exp(math.log(low) + (math.log(high) - math.log(low)) * i / (n - 1)) for i in range(n)]
@@ -723,6 +724,8 @@ def find_coefficient_for_l0(
         l0s = [m.l0 for m in result.members]
         tried.extend(zip(coefs, l0s, strict=True))
         best = min(tried, key=lambda t: abs(t[1] - target_l0))
+        bar.update(1)
+        bar.set_postfix(coefficient=f"{best[0]:.3g}", l0=f"{best[1]:.2f}", target=f"{target_l0:g}")
         if abs(best[1] - target_l0) <= tolerance * target_l0:
             break
         if l0s[0] < target_l0:  # even the smallest coefficient is too sparse
@@ -734,6 +737,7 @@ def find_coefficient_for_l0(
                 if l0s[i] >= target_l0 >= l0s[i + 1]:
                     low, high = coefs[i], coefs[i + 1]
                     break
+    bar.close()
     best = min(tried, key=lambda t: abs(t[1] - target_l0))
     return CoefficientSearchResult(
         target_l0=target_l0,
