@@ -186,6 +186,21 @@ def test_dead_latents_trigger_auxk_and_resampling() -> None:
     assert max(dead_fracs) > 0  # window of one batch: some TopK latents were dead, so AuxK was active
 
 
+def test_no_resampling_in_the_last_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A latent resampled in the last ``resample_every_steps`` steps would be exported untrained."""
+    steps: list[int] = []
+    real = Trainer._resample
+
+    def record(self: Trainer, g: object, x: torch.Tensor, sq_err: torch.Tensor) -> None:
+        steps.append(self.step + 1)
+        real(self, g, x, sq_err)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Trainer, "_resample", record)
+    tc = TrainerConfig(total_steps=10, lr=1e-3, progress=False, dead_window_tokens=64, resample_every_steps=2)
+    Trainer([ReluL1TiedConfig(d_in=D, d_sae=64, coefficient=0.5)], tc).train(make_batches(D, n=10))
+    assert steps == [2, 4, 6, 8]
+
+
 def test_find_coefficient_for_l0() -> None:
     data = make_batches(D, n=15)
     tc = TrainerConfig(total_steps=15, lr=1e-2, progress=False, log_every=5)

@@ -83,7 +83,8 @@ class TrainerConfig(BaseModel):
     resample_every_steps: int | None = Field(
         default=None,
         gt=0,
-        description="Resample dead latents of ReLU+L1 dictionaries every N steps (None: off).",
+        description="Resample dead latents of ReLU+L1 dictionaries every N steps (None: off). Never within the "
+        "last N steps: a latent resampled there would be exported untrained.",
     )
     checkpoint_every: int | None = Field(default=None, gt=0, description="Write a checkpoint every N steps.")
     keep_checkpoints: int = Field(default=2, ge=1, description="How many recent checkpoints to keep.")
@@ -420,6 +421,7 @@ class Trainer:
                 c.resample_every_steps
                 and g.module.supports_resampling
                 and (step + 1) % c.resample_every_steps == 0
+                and step + 1 <= c.total_steps - c.resample_every_steps
             ):
                 g.resample_err = ((out.reconstruction.detach() - x) / g.module.act_scale).pow(2).sum(-1)
         if self.world > 1:
