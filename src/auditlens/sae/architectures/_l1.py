@@ -29,13 +29,16 @@ def xavier_uniform(F_: int, D: int, g: torch.Generator) -> Tensor:
     return (torch.rand(F_, D, generator=g) * 2 - 1) * bound
 
 
+def l1_weights(cfgs: list[L1Config], d_sae: int, like: Tensor) -> Tensor:
+    """Per-member weight of mean_batch Σ|c| in the loss: α, ÷ d_sae in the divided convention (dtype/device of
+    ``like``)."""
+    alpha = torch.tensor([c.coefficient for c in cfgs], dtype=like.dtype, device=like.device)
+    return alpha / d_sae if cfgs[0].divide_by_dict_size else alpha
+
+
 def l1_terms(cfgs: list[L1Config], codes_NBF: Tensor) -> Tensor:
     """Per-member α · mean_batch Σ|c| (÷ d_sae when configured)."""
-    alpha = torch.tensor([c.coefficient for c in cfgs], dtype=codes_NBF.dtype, device=codes_NBF.device)
-    l1 = codes_NBF.abs().sum(-1).mean(-1)
-    if cfgs[0].divide_by_dict_size:
-        l1 = l1 / codes_NBF.shape[-1]
-    return alpha * l1
+    return l1_weights(cfgs, codes_NBF.shape[-1], codes_NBF) * codes_NBF.abs().sum(-1).mean(-1)
 
 
 def l1_output(

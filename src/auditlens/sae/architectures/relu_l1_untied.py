@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from auditlens.sae.architectures._l1 import (
     L1Config,
     l1_output,
+    l1_weights,
     pick_resample_inputs,
     xavier_uniform,
 )
@@ -89,9 +90,7 @@ class ReluL1Untied(Dictionary):
         return l1_output(self.configs, xn, recon, codes, sparsity_scale, self.act_scale)  # type: ignore[arg-type]
 
     def _seed_forward(self, xn: Tensor, sparsity_scale: float) -> DictionaryOutput:
-        alpha = torch.tensor([c.coefficient for c in self.configs], dtype=xn.dtype, device=xn.device)  # type: ignore[attr-defined]
-        if self.configs[0].divide_by_dict_size:  # type: ignore[attr-defined]
-            alpha = alpha / self.d_sae
+        alpha = l1_weights(self.configs, self.d_sae, xn)  # type: ignore[arg-type]
         total, rec, l1, recon, codes, l0, fired = _SeedStep.apply(
             xn, self.W_enc_NFD, self.b_enc_NF, self.W_dec_NFD, alpha, float(sparsity_scale)
         )
