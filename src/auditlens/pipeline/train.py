@@ -71,15 +71,28 @@ def _sharded(batches: Iterator[torch.Tensor], rank: int, world: int) -> Iterator
         yield b[rank * n : (rank + 1) * n]
 
 
-def _init_distributed() -> tuple[int, int]:
-    """Join the process group ``torchrun`` describes in the environment; (rank, world size)."""
+def _init_distributed() -> tuple[int, int, bool]:
+    """Join the process group ``torchrun`` describes in the environment; (rank, world size, joined here)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return 0, 1
-    if not torch.distributed.is_initialized():
+        return 0, 1, False
+    joined = not torch.distributed.is_initialized()
+    if joined:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         torch.distributed.init_process_group(backend=backend)
-    return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return torch.distributed.get_rank(), torch.distributed.get_world_size(), joined
+
+
+def _leave_distributed(world: int, joined: bool) -> None:
+    """Wait for every process (rank 0 writes the exports), then leave a group joined here.
+
+    Without the barrier a rank that finished early tore the gloo group down while rank 0 still wrote, and
+    sometimes died in C++ teardown (``terminate called without an active exception``, SIGABRT: 2 of 30 runs).
+    """
+    if world > 1:
+        torch.distributed.barrier()
+        if joined:
+            torch.distributed.destroy_process_group()
 
 
 def train_on_store(
@@ -112,8 +125,10 @@ def train_on_store(
             )
     if all((out / n / "sae_weights.safetensors").exists() for n in names):
         return TrainOutcome(dictionaries=[str(out / n) for n in names], result=None)
-    rank, world = _init_distributed()
+    rank, world, joined = _init_distributed()
     if batch_size % world:
+        if joined:
+            torch.distributed.destroy_process_group()
         raise ConfigError(
             f"batch size {batch_size} does not split evenly over {world} processes",
             hint=f"use a multiple of {world}",
@@ -151,4 +166,5 @@ def train_on_store(
             dataset_path=str(store.path),
             activation_store_id=store.store_id,
         )
+    _leave_distributed(world, joined)
     return TrainOutcome(dictionaries=[str(p) for p in paths], result=result)
