@@ -197,6 +197,53 @@ def test_jumprelu_threshold_receives_gradient_in_forward() -> None:
     assert m.log_threshold_NF.grad is not None and m.log_threshold_NF.grad.abs().sum() > 0
 
 
+def test_jumprelu_target_l0_penalty_is_quadratic_around_the_target() -> None:
+    cfgs = [
+        JumpReLUConfig(d_in=D, d_sae=F, coefficient=0.5, init_threshold=0.05, bandwidth=1.0, seed=1),
+        JumpReLUConfig(
+            d_in=D, d_sae=F, coefficient=2.0, init_threshold=0.05, bandwidth=1.0, seed=1, target_l0=3.0
+        ),
+    ]
+    m = JumpReLU(cfgs, [torch.Generator().manual_seed(1) for _ in cfgs])  # both members: the same init
+    x = torch.randn(64, D)
+    out = m(x)
+    l0 = (m.encode(x) > 0).sum(-1).float().mean(-1)
+    assert float(l0[0]) > 3.5  # the target is below the current L0: the penalty pushes thresholds up
+    torch.testing.assert_close(out.losses["l0"], torch.stack([0.5 * l0[0], 2.0 * (l0[1] / 3.0 - 1) ** 2]))
+    out.losses["l0"][1].backward()
+    grad = m.log_threshold_NF.grad
+    assert grad is not None and float(grad[0].abs().sum()) == 0 and float(grad[1].sum()) < 0
+    at_target = JumpReLU(
+        [cfgs[1].model_copy(update={"target_l0": float(l0[1])})], [torch.Generator().manual_seed(1)]
+    )
+    assert float(at_target(x).losses["l0"][0].detach()) < 1e-10
+    with pytest.raises(ConfigError):
+        config_from_dict({"architecture": "jumprelu", "d_in": D, "d_sae": F, "target_l0": 0})
+
+
+def test_jumprelu_target_l0_steers_training_to_the_target() -> None:
+    """Members with targets 3 and 5 on toy data (3 true features active on average) end within 12% of them."""
+    from auditlens.sae import Trainer, TrainerConfig
+    from auditlens.toy.data import ToyDataConfig, ToyDataset
+
+    torch.manual_seed(0)
+    ds = ToyDataset(ToyDataConfig(d_model=32, n_features=64, mean_active=3))
+    cfgs = [
+        JumpReLUConfig(
+            d_in=32, d_sae=128, coefficient=32.0, bandwidth=1.0, init_threshold=0.5, target_l0=t, name=f"t{t}"
+        )
+        for t in (3.0, 5.0)
+    ]
+    t = Trainer(cfgs, TrainerConfig(total_steps=1500, progress=False))
+    t.train(ds.batches(256))
+    held = ds.sample(4096, torch.Generator().manual_seed(1)).x
+    for c in cfgs:
+        module, j = t.member(c.name or "")
+        with torch.no_grad():
+            l0 = float((module.encode(held)[j] > 0).sum(-1).float().mean())
+        assert abs(l0 / (c.target_l0 or 1) - 1) < 0.12, (c.target_l0, l0)
+
+
 def test_stacked_members_equal_single_dictionaries() -> None:
     cfgs = [TopKConfig(d_in=D, d_sae=F, k=4, seed=s) for s in (7, 8)]
     stacked = TopK(cfgs, [torch.Generator().manual_seed(s) for s in (7, 8)])

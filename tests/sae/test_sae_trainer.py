@@ -212,6 +212,24 @@ def test_find_coefficient_for_l0() -> None:
         find_coefficient_for_l0(TopKConfig(d_in=D, d_sae=8, k=2), 4.0, lambda: iter(data), tc)
 
 
+def test_coefficient_search_never_retrains_a_tried_coefficient() -> None:
+    from auditlens.sae.trainer import _bracket, _log_grid
+
+    assert _log_grid(1e-3, 1e1, 5, set()) == pytest.approx([1e-3, 1e-2, 1e-1, 1, 10])
+    assert _log_grid(1e-3, 1e1, 3, {1e-3, 1e1}) == pytest.approx([1e-2, 1e-1, 1])  # both ends known
+    assert _log_grid(1e1, 1e3, 2, {1e1}) == pytest.approx([1e2, 1e3])  # widening past a known end
+    tried = [(1e-3, 40.0), (1e-2, 20.0), (1e-1, 4.0), (1.0, 0.5), (0.03, 9.0)]
+    assert _bracket(tried, 6.0) == (0.03, 0.1)
+    assert _bracket(tried, 100.0) == (1e-4, 1e-3)  # every run too sparse: look below
+    assert _bracket(tried, 0.1) == (1.0, 10.0)  # none sparse enough: look above
+    data = make_batches(D, n=15)
+    tc = TrainerConfig(total_steps=15, lr=1e-2, progress=False, log_every=5)
+    base = ReluL1TiedConfig(d_in=D, d_sae=32, coefficient=1e-3)
+    res = find_coefficient_for_l0(base, 6.0, lambda: iter(data), tc, low=1e-4, high=10.0, max_rounds=6)
+    coefs = [c for c, _ in res.tried]
+    assert len(coefs) == len(set(coefs)) and len(coefs) == 4 * res.rounds
+
+
 def test_grad_clipping_is_per_member() -> None:
     from auditlens.sae import TopK
     from auditlens.sae.trainer import clip_member_grads

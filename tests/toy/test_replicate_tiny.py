@@ -88,7 +88,7 @@ def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path) -> None:
     assert s.n_mcs_values_alive == sum(sum(p.histogram_alive.counts) for p in s.pairs)
     assert 1 <= s.median_participation_ratio <= 32
     names = [c.name for c in transformer_claims(s)]
-    assert names == ["e_bimodal", "e_plateau", "f_not_neuron_sparse"]
+    assert names == ["e_bimodal", "e_plateau", "e_plateau_seed_metric", "f_not_neuron_sparse"]
     page = build_report(out).read_text()
     assert "tiny_loss.png" in page and "tiny_size_sweep.png" in page and "e_bimodal" in page
     assert json.loads((out / "tiny_transformer.json").read_text())["sweep"]["sizes"] == [32, 64, 128]
@@ -145,20 +145,20 @@ def test_tiny_transformer_bad_input(tmp_path: Path, corpus: Path) -> None:
 def test_architectures_at_matched_l0(tmp_path: Path) -> None:
     cfg = ArchitecturesConfig(
         data=ToyDataConfig(d_model=16, n_features=16, mean_active=2),
-        architectures=["topk", "batchtopk", "relu_l1"],
+        architectures=["topk", "batchtopk", "relu_l1", "jumprelu"],
         steps=60,
         search_steps=30,
         batch_size=64,
         eval_samples=256,
     )
     res = run_architectures(cfg, tmp_path, log=lambda s: None)
-    assert [r.name for r in res.runs] == ["topk", "batchtopk", "relu_l1"]
+    assert [r.name for r in res.runs] == ["topk", "batchtopk", "relu_l1", "jumprelu"]
     topk = res.runs[0]
     assert topk.setting == "k=2" and topk.l0 <= 2.0 + 1e-6
     for r in res.runs:
         assert 0 < r.scores.mmcs_with_truth <= 1 and r.scores.mcc is not None
         assert 0 <= r.scores.recovery.f1 <= 1
-    assert res.runs[2].setting.startswith("coefficient=")
+    assert res.runs[2].setting.startswith("coefficient=") and res.runs[3].setting == "target_l0=2"
     assert (tmp_path / "architectures.json").exists()
     assert "architectures.png" in build_report(tmp_path).read_text()
     with pytest.raises(ConfigError):
@@ -211,3 +211,36 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
     finally:
         ReluL1Untied.resample = real_resample  # type: ignore[method-assign]
     assert calls and sum(calls) > 0
+
+
+def test_cli_tiny_transformer_passes_the_sweep_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--ratios`, `--sae-steps`, `--resample-every` and `--coefficient` reach the run's config; bad lists are refused."""
+    from typer.testing import CliRunner
+
+    import auditlens.cli.replicate  # noqa: F401  (registers the verb)
+    import auditlens.toy.tiny_transformer as tt
+    from auditlens.cli import app
+
+    seen: list[TinyTransformerConfig] = []
+
+    def fake_run(cfg: TinyTransformerConfig, out: Path, **_: object) -> None:
+        seen.append(cfg)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(tt, "run_tiny_transformer", fake_run)
+    args = ["replicate", "tiny-transformer", "--out", str(tmp_path / "t"), "--ratios", "2,4,128"]
+    r = CliRunner().invoke(
+        app, [*args, "--sae-steps", "300", "--resample-every", "50", "--coefficient", "0.01"]
+    )
+    assert isinstance(r.exception, RuntimeError) and len(seen) == 1
+    cfg = seen[0]
+    assert cfg.ratios == [2, 4, 128] and cfg.sae_steps == 300 and cfg.resample_every == 50
+    assert cfg.coefficient == 0.01 and cfg.steps == TinyTransformerConfig().steps
+    for bad in ("2,x", "0,4", "4"):
+        r = CliRunner().invoke(
+            app, ["replicate", "tiny-transformer", "--out", str(tmp_path / "b"), "--ratios", bad]
+        )
+        assert isinstance(r.exception, ConfigError), (bad, r.output)
+    assert len(seen) == 1

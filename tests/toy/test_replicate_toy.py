@@ -225,7 +225,13 @@ def _fake_sweep(values: torch.Tensor) -> SimpleNamespace:
 
     hist = cosine_histogram(values)
     pair = SimpleNamespace(
-        d_sae=64, d_sae_larger=128, mmcs=0.5, mmcs_alive=float(values.mean()), histogram_alive=hist
+        d_sae=64,
+        d_sae_larger=128,
+        mmcs=0.5,
+        hungarian_mmcs=0.5,
+        share_matched_above=0.3,
+        mmcs_alive=float(values.mean()),
+        histogram_alive=hist,
     )
     return SimpleNamespace(
         bimodality_coefficient=bc(values),
@@ -256,3 +262,13 @@ def test_transformer_bimodality_claim_needs_a_high_mode() -> None:
     assert {c.name: c for c in transformer_claims(_fake_sweep(skewed))}[
         "e_bimodal"
     ].holds is False  # ...the claim not
+
+
+def test_rises_then_plateaus_verdicts() -> None:
+    from auditlens.toy.claims import _rises_then_plateaus
+
+    assert _rises_then_plateaus([0.60, 0.75, 0.82, 0.84]) is True
+    assert _rises_then_plateaus([0.60, 0.65, 0.72, 0.81]) is False  # still climbing at the end
+    assert _rises_then_plateaus([0.92, 0.93, 0.92, 0.92]) is False  # flat from the start: no rise
+    assert _rises_then_plateaus([0.70, 0.60, 0.50]) is False  # falls
+    assert _rises_then_plateaus([0.6, 0.8]) is None  # too few sizes to tell

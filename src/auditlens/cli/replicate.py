@@ -26,6 +26,15 @@ def _floats(values: str | None) -> list[float] | None:
         raise ConfigError(f"cannot read numbers from {values!r}", hint="give e.g. '0.5,1,2'") from err
 
 
+def _ints(values: str) -> list[int]:
+    from auditlens.errors import ConfigError
+
+    try:
+        return [int(v) for v in values.replace(",", " ").split()]
+    except ValueError as err:
+        raise ConfigError(f"cannot read whole numbers from {values!r}", hint="give e.g. '2,4,8'") from err
+
+
 def _threads(threads: int | None) -> None:
     import torch
 
@@ -147,6 +156,13 @@ def tiny_transformer(
     resample_every: int | None = typer.Option(
         None, help="Resample dead latents every N dictionary steps (default: never, as the seed)."
     ),
+    ratios: str | None = typer.Option(
+        None,
+        help="Dictionary sizes as multiples of the MLP width, e.g. '2,4,8,16,32,64,128' (default: 2…64).",
+    ),
+    sae_steps: int | None = typer.Option(
+        None, help="Override the dictionary training steps (default 8,000)."
+    ),
     source: str = typer.Option("default", help="Text source (default: the offline corpus)."),
     threads: int | None = typer.Option(None, help="torch threads."),
 ) -> None:
@@ -166,6 +182,10 @@ def tiny_transformer(
         update["resample_every"] = resample_every
     if threads is not None:
         update["num_threads"] = threads
+    if ratios is not None:
+        update["ratios"] = _ints(ratios)
+    if sae_steps is not None:
+        update["sae_steps"] = sae_steps
     cfg = TinyTransformerConfig(**{**base.model_dump(), **update})
     result = run_tiny_transformer(cfg, out, source=source, log=typer.echo)
     s = result.sweep

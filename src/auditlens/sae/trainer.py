@@ -686,6 +686,30 @@ class CoefficientSearchResult(BaseModel):
     tried: list[tuple[float, float]] = Field(description="(coefficient, L0) for every short run.")
 
 
+def _log_grid(low: float, high: float, n: int, tried: set[float]) -> list[float]:
+    """``n`` log-spaced coefficients over [low, high], leaving out an end already tried (so it is not retrained)."""
+    skip_low, skip_high = low in tried, high in tried
+    segments = n - 1 + skip_low + skip_high
+    pts = [
+        math.exp(math.log(low) + (math.log(high) - math.log(low)) * i / segments) for i in range(segments + 1)
+    ]
+    return pts[1 if skip_low else 0 : len(pts) - 1 if skip_high else len(pts)]
+
+
+def _bracket(tried: list[tuple[float, float]], target_l0: float) -> tuple[float, float]:
+    """The tightest [low, high] around the target over every run so far (L0 falls as the coefficient grows);
+    ×10 beyond the tried range when the target lies outside it."""
+    dense = [c for c, l0 in tried if l0 > target_l0]  # coefficient too small
+    sparse = [c for c, l0 in tried if l0 <= target_l0]  # coefficient too large
+    if not dense:
+        return min(sparse) / 10, min(sparse)
+    if not sparse:
+        return max(dense), max(dense) * 10
+    high = min(sparse)
+    below = [c for c in dense if c < high]
+    return (max(below) if below else high / 10), high
+
+
 def find_coefficient_for_l0(
     base_config: DictionaryConfig,
     target_l0: float,
@@ -700,9 +724,10 @@ def find_coefficient_for_l0(
 ) -> CoefficientSearchResult:
     """Find the sparsity coefficient that gives ``target_l0`` (± ``tolerance``) after short runs.
 
-    A vectorised bisection in log space: each round trains ``candidates_per_round`` coefficients stacked in one
-    run (``batches()`` must yield the same data each call), then narrows [low, high] to the pair that brackets the
-    target (L0 falls as the coefficient grows); the range widens ×10 when the target lies outside it.
+    A vectorised bisection in log space: each round trains ``candidates_per_round`` new coefficients stacked in
+    one run (``batches()`` must yield the same data each call), then narrows [low, high] to the tightest pair of
+    runs so far that brackets the target (L0 falls as the coefficient grows), whose ends are not retrained; the
+    range widens ×10 when the target lies outside every run so far.
     """
     if "coefficient" not in type(base_config).model_fields:
         raise ConfigError(
@@ -716,29 +741,19 @@ def find_coefficient_for_l0(
     rounds = 0
     bar = tqdm(total=max_rounds, desc="coefficient search", unit="round", leave=False)
     for rounds in range(1, max_rounds + 1):  # noqa: B007
-        n = max(2, candidates_per_round)
-        coefs = [math.exp(math.log(low) + (math.log(high) - math.log(low)) * i / (n - 1)) for i in range(n)]
+        coefs = _log_grid(low, high, max(2, candidates_per_round), {c for c, _ in tried})
         configs = [
             base_config.model_copy(update={"coefficient": a, "name": f"c{i}", "seed": base_config.seed})
             for i, a in enumerate(coefs)
         ]
         result = Trainer(configs, tcfg).train(batches())
-        l0s = [m.l0 for m in result.members]
-        tried.extend(zip(coefs, l0s, strict=True))
+        tried.extend(zip(coefs, [m.l0 for m in result.members], strict=True))
         best = min(tried, key=lambda t: abs(t[1] - target_l0))
         bar.update(1)
         bar.set_postfix(coefficient=f"{best[0]:.3g}", l0=f"{best[1]:.2f}", target=f"{target_l0:g}")
         if abs(best[1] - target_l0) <= tolerance * target_l0:
             break
-        if l0s[0] < target_l0:  # even the smallest coefficient is too sparse
-            low, high = low / 10, low
-        elif l0s[-1] > target_l0:  # even the largest is not sparse enough
-            low, high = high, high * 10
-        else:
-            for i in range(n - 1):
-                if l0s[i] >= target_l0 >= l0s[i + 1]:
-                    low, high = coefs[i], coefs[i + 1]
-                    break
+        low, high = _bracket(tried, target_l0)
     bar.close()
     best = min(tried, key=lambda t: abs(t[1] - target_l0))
     return CoefficientSearchResult(

@@ -1,8 +1,13 @@
 """Modern dictionary architectures on the toy ground truth at matched L0 (issue item 3, second command).
 
-TopK, BatchTopK and Matryoshka get ``k = round(target_l0)``; ReLU+L1 (seed-style untied, undivided) and JumpReLU
-(bandwidth 0.05 and initial threshold 0.1 on normalised data: with the defaults 1e-3/1e-3 its L0 did not respond to
-the coefficient at all within 750 toy steps) get the coefficient that :func:`~auditlens.sae.find_coefficient_for_l0` finds for the target with short runs. All are
+TopK, BatchTopK and Matryoshka get ``k = round(target_l0)``. ReLU+L1 (seed-style untied, undivided) gets the
+coefficient that :func:`~auditlens.sae.find_coefficient_for_l0` finds for the target with runs as long as the final
+one (L0 keeps falling during L1 training: with half-length runs the default comparison ended at L0 4.2 for target 5).
+JumpReLU is steered to the target by its target-L0 penalty λ·(L0/target − 1)² (as dictionary_learning / SAEBench
+match JumpReLU's L0), with λ = d_in (the reconstruction term is a sum over d_in normalised dimensions), bandwidth and
+initial threshold 1.0 in the trainer's normalised units (E‖x‖² = d_in): with the literature's 1e-3/1e-3, made for
+hundreds of thousands of steps, or 0.05/0.1, a plain λ·L0 penalty had to be searched up to λ ≈ 2·10⁴, where L0 is set
+by how far the thresholds (about one learning rate per step in log space) have climbed when training stops. All are
 then trained together in one :class:`~auditlens.sae.Trainer` on the same seeded stream (each architecture with the
 trainer's default learning rate and normalisation) and scored against the known features: MMCS with truth,
 precision/recall/F1 of recovered features at a cosine threshold, MCC of codes (held-out samples).
@@ -54,8 +59,8 @@ class ArchitecturesConfig(ToyConfigModel):
     batch_size: int = Field(256, description="Rows per batch (seed 256).")
     search_steps: int | None = Field(
         None,
-        description="Steps of each short run of the coefficient search (None: steps // 2; L0 keeps falling "
-        "during L1 training, so much shorter runs pick too large a coefficient).",
+        description="Steps of each run of the ReLU+L1 coefficient search (None: steps; L0 keeps falling during "
+        "L1 training, so shorter runs pick too large a coefficient).",
     )
     threshold: float = Field(0.9, description="Cosine threshold for precision/recall/F1.")
     eval_samples: int = Field(4096, description="Held-out samples for L0, dead count and MCC.")
@@ -80,7 +85,7 @@ class ArchitecturesConfig(ToyConfigModel):
 
     @classmethod
     def quick(cls) -> ArchitecturesConfig:
-        """32-d data with 64 features (3 active), 1,500 steps, 750-step coefficient searches."""
+        """32-d data with 64 features (3 active), 1,500 steps (coefficient searches as long)."""
         return cls(data=ToyDataConfig(d_model=32, n_features=64, mean_active=3), steps=1500)
 
     def l0(self) -> float:
@@ -122,19 +127,15 @@ def run_architectures(
     settings: list[str] = []
     t = time.perf_counter()
     for name in cfg.architectures:
-        if name in ("relu_l1", "jumprelu"):
-            base: DictionaryConfig = (
-                ReluL1UntiedConfig(d_in=d, d_sae=n, seed=cfg.seed)
-                if name == "relu_l1"
-                else JumpReLUConfig(d_in=d, d_sae=n, seed=cfg.seed, bandwidth=0.05, init_threshold=0.1)
-            )
+        if name == "relu_l1":
+            base = ReluL1UntiedConfig(d_in=d, d_sae=n, seed=cfg.seed)
             found = find_coefficient_for_l0(
                 base,
                 cfg.l0(),
                 batches,
-                tcfg.model_copy(update={"total_steps": cfg.search_steps or max(1, cfg.steps // 2)}),
-                low=1e-4 if name == "relu_l1" else 1e-3,
-                high=10.0 if name == "relu_l1" else 100.0,
+                tcfg.model_copy(update={"total_steps": cfg.search_steps or cfg.steps}),
+                low=1e-4,
+                high=10.0,
                 max_rounds=5,
             )
             log(
@@ -142,6 +143,20 @@ def run_architectures(
             )
             configs.append(base.model_copy(update={"coefficient": found.coefficient, "name": name}))
             settings.append(f"coefficient={found.coefficient:.4g}")
+        elif name == "jumprelu":
+            configs.append(
+                JumpReLUConfig(
+                    d_in=d,
+                    d_sae=n,
+                    seed=cfg.seed,
+                    name=name,
+                    target_l0=cfg.l0(),
+                    coefficient=float(d),
+                    bandwidth=1.0,
+                    init_threshold=1.0,
+                )
+            )
+            settings.append(f"target_l0={cfg.l0():g}")
         else:
             cls = {"topk": TopKConfig, "batchtopk": BatchTopKConfig, "matryoshka": MatryoshkaConfig}[name]
             configs.append(cls(d_in=d, d_sae=n, k=k, name=name, seed=cfg.seed))

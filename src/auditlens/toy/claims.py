@@ -204,6 +204,14 @@ def toy_claims(result: Any) -> list[Claim]:
     return claims
 
 
+def _rises_then_plateaus(curve: list[float]) -> bool | None:
+    """Rises (last − first > 0.02) and plateaus (last step at most half the largest); None below three points."""
+    if len(curve) < 3:
+        return None
+    inc = np.diff(curve)
+    return bool(curve[-1] - curve[0] > 0.02 and abs(float(inc[-1])) <= 0.5 * float(np.max(np.abs(inc))))
+
+
 def transformer_claims(sweep: Any) -> list[Claim]:
     """Claims (e) and (f) from a :class:`~auditlens.toy.tiny_transformer.SizeSweepResult`."""
     claims: list[Claim] = []
@@ -227,26 +235,33 @@ def transformer_claims(sweep: Any) -> list[Claim]:
             f"over {sweep.n_mcs_values}",
         )
     )
-    curve = [p.mmcs_alive for p in sweep.pairs]
-    if len(curve) >= 3:
-        inc = np.diff(curve)
-        rises = curve[-1] - curve[0] > 0.02
-        plateau = abs(float(inc[-1])) <= 0.5 * float(np.max(np.abs(inc)))
-        holds: bool | None = rises and plateau
-    else:
-        holds = None
+    sizes = [p.d_sae for p in sweep.pairs]
+    dead = ", ".join(f"{z}:{d}" for z, d in zip(sweep.sizes, sweep.n_dead, strict=True))
     claims.append(
         Claim(
             name="e_plateau",
             statement="MMCS with the next larger dictionary (live latents) rises with size (by > 0.02) and then "
             "plateaus (its last step is at most half its largest step).",
-            holds=holds,
+            holds=_rises_then_plateaus([p.mmcs_alive for p in sweep.pairs]),
             evidence="live-latent MMCS vs size: "
-            + ", ".join(f"{p.d_sae}→{p.mmcs_alive:.3f}" for p in sweep.pairs)
+            + ", ".join(f"{z}→{p.mmcs_alive:.3f}" for z, p in zip(sizes, sweep.pairs, strict=True))
             + "; all latents: "
-            + ", ".join(f"{p.d_sae}→{p.mmcs:.3f}" for p in sweep.pairs)
-            + "; dead per size: "
-            + ", ".join(f"{z}:{d}" for z, d in zip(sweep.sizes, sweep.n_dead, strict=True)),
+            + ", ".join(f"{z}→{p.mmcs:.3f}" for z, p in zip(sizes, sweep.pairs, strict=True))
+            + f"; dead per size: {dead}",
+        )
+    )
+    claims.append(
+        Claim(
+            name="e_plateau_seed_metric",
+            statement="The same test on the seed's own metric: Hungarian-matched MMCS with the next larger "
+            "dictionary over all its latents, dead ones included (rises by > 0.02, last step at most half the "
+            "largest).",
+            holds=_rises_then_plateaus([p.hungarian_mmcs for p in sweep.pairs]),
+            evidence="Hungarian MMCS (all latents) vs size: "
+            + ", ".join(f"{z}→{p.hungarian_mmcs:.3f}" for z, p in zip(sizes, sweep.pairs, strict=True))
+            + "; share matched above 0.9: "
+            + ", ".join(f"{z}→{p.share_matched_above:.2f}" for z, p in zip(sizes, sweep.pairs, strict=True))
+            + f"; dead per size: {dead}",
         )
     )
     d = sweep.d_in

@@ -2,13 +2,16 @@
 
 c = pre · H(pre - θ), θ = exp(log_threshold) per latent. Gradients w.r.t. θ use the rectangle kernel
 K(u) = 1[|u| < 1/2] with bandwidth ε: ∂c/∂θ = -(θ/ε) K((pre - θ)/ε) and ∂H/∂θ = -(1/ε) K((pre - θ)/ε).
-Loss = mean_batch Σ_d (x̂ - x)² + λ · mean_batch Σ_i H(pre_i - θ_i).
+Loss = mean_batch Σ_d (x̂ - x)² + λ · L0 with L0 = mean_batch Σ_i H(pre_i - θ_i); or, with ``target_l0`` set,
++ λ · (L0 / target_l0 - 1)² (the target-L0 penalty of dictionary_learning / SAEBench), which holds L0 at the target
+without a search over λ (a plain λ·L0 only sets L0 through a λ that must be searched, and on short runs the
+thresholds, moving at most about one learning rate per step in log space, had not reached it).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -71,6 +74,14 @@ class JumpReLUConfig(EncDecConfig):
     coefficient: float = Field(default=1e-3, ge=0, description="L0 penalty coefficient λ.")
     bandwidth: float = Field(default=1e-3, gt=0, description="Straight-through kernel bandwidth ε.")
     init_threshold: float = Field(default=1e-3, gt=0, description="Initial threshold θ for every latent.")
+    target_l0: float | None = Field(
+        default=None,
+        gt=0,
+        description="None: the penalty is coefficient · L0. A number: coefficient · (L0 / target_l0 − 1)², "
+        "which steers the batch L0 to the target (use coefficient ≈ 1).",
+    )
+
+    per_member_fields: ClassVar[frozenset[str]] = EncDecConfig.per_member_fields | {"target_l0"}
 
 
 @register("jumprelu", JumpReLUConfig)
@@ -94,7 +105,13 @@ class JumpReLU(EncDecDictionary):
         rec = (recon - xn).pow(2).sum(-1).mean(-1)
         l0 = step(pre, theta, cfg.bandwidth).sum(-1).mean(-1)
         lam = torch.tensor([c.coefficient for c in self.configs], dtype=pre.dtype, device=pre.device)  # type: ignore[attr-defined]
-        sparsity = lam * l0
+        targets = [c.target_l0 for c in self.configs]  # type: ignore[attr-defined]
+        if any(t is not None for t in targets):
+            target = torch.tensor([t or 1.0 for t in targets], dtype=pre.dtype, device=pre.device)
+            steered = torch.tensor([t is not None for t in targets], device=pre.device)
+            sparsity = lam * torch.where(steered, (l0 / target - 1).pow(2), l0)
+        else:
+            sparsity = lam * l0
         total = rec + sparsity_scale * sparsity
         with torch.no_grad():
             active = codes > 0
