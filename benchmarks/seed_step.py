@@ -12,8 +12,14 @@ variant runs in the same process on the same batches, interleaved, so they share
 
 Prints one JSON object: median seconds per step per variant and ratios against the first.
 
+``--trained N`` measures the sparse path instead (``ReluL1Untied.sparse_density``: on a CPU, members whose codes
+are at most 2% non-zero take the decoder product and the backward products as sparse ones). It only engages once
+L1 has made codes sparse, so the group first trains N steps (untimed, seed step + fused Adam), then the timed steps
+alternate dense / sparse on that same trainer, step by step, and the per-member code densities are printed.
+
     python benchmarks/seed_step.py                    # ratio 8, 1 thread, ~2 minutes
     python benchmarks/seed_step.py --ratio 32 --threads 2 --steps 3
+    python benchmarks/seed_step.py --trained 300 --steps 10
 """
 
 from __future__ import annotations
@@ -44,8 +50,12 @@ def main() -> None:
     p.add_argument("--convention", default="divided", choices=["divided", "undivided"])
     p.add_argument("--steps", type=int, default=5, help="timed steps per variant (after one warm-up step)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--trained", type=int, default=0, help="sparse-path mode: train N steps first (see above)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.trained:
+        sparse_after_training(a)
+        return
     grid = ToyGridConfig()
     cells = [(a.convention, a.ratio, c) for c in grid.coefficients]
     batches = list(ToyDataset(grid.data).batches(grid.batch_size, a.steps + 1))
@@ -80,6 +90,55 @@ def main() -> None:
                 "steps": a.steps,
                 "seconds_per_step": {k: round(v, 4) for k, v in med.items()},
                 "speedup_vs_graph_foreach": {k: round(first / v, 2) for k, v in med.items()},
+            },
+            indent=1,
+        )
+    )
+
+
+def sparse_after_training(a: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    grid = ToyGridConfig()
+    cells = [(a.convention, a.ratio, c) for c in grid.coefficients]
+    batches = ToyDataset(grid.data).batches(grid.batch_size, a.trained + 2 * a.steps + 2)
+    tr = Trainer(
+        [_dict_config(grid, *c) for c in cells], _trainer_config(grid, a.trained + 2 * a.steps + 2, False)
+    )
+    ReluL1Untied.fused_step = True
+    for _, x in zip(tqdm(range(a.trained), desc="warm-up"), batches, strict=False):
+        tr.train_step(x)
+    module = tr.modules[0]
+    times: dict[str, list[float]] = {"dense": [], "sparse": []}
+    densities = []
+    for i, x in enumerate(batches):
+        with torch.no_grad():
+            densities.append((module.encode(x) > 0).float().mean((1, 2)))
+        for name, threshold in (("dense", 0.0), ("sparse", 0.02)):
+            ReluL1Untied.sparse_density = threshold
+            t = time.perf_counter()
+            tr.train_step(x)
+            if i:
+                times[name].append(time.perf_counter() - t)
+        if i == a.steps:
+            break
+    ReluL1Untied.sparse_density = 0.02
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    density = torch.stack(densities).mean(0)
+    print(
+        json.dumps(
+            {
+                "benchmark": "seed_step_sparse",
+                "members": len(cells),
+                "d_sae": grid.d_sae(a.ratio),
+                "convention": a.convention,
+                "threads": a.threads,
+                "trained_steps": a.trained,
+                "timed_steps": a.steps,
+                "member_code_density": [round(float(d), 4) for d in density],
+                "members_at_most_2pct": int((density <= 0.02).sum()),
+                "seconds_per_step": {k: round(v, 4) for k, v in med.items()},
+                "sparse_speedup": round(med["dense"] / med["sparse"], 2),
             },
             indent=1,
         )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -63,16 +63,11 @@ def test_train_command_trains_exports_and_resumes(store: Path, tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_match_one(store: Path, tmp_path: Path) -> None:
+def test_torchrun_two_processes_match_one(store: Path, tmp_path: Path, torchrun: Any) -> None:
     # The geometric-median b_dec init can only be approximated across shards; the mean is exact.
     spec = ["--dict", "topk:d_sae=64,k=4,name=topk", "--batch-size", "256", "--steps", "6", "--seed", "3",
             "--b-dec-init", "mean"]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    dp = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "auditlens",
-         "train", str(store), "--out", str(tmp_path / "dp"), *spec],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+    dp = torchrun("-m", "auditlens", "train", str(store), "--out", str(tmp_path / "dp"), *spec, timeout=300)
     assert dp.returncode == 0, dp.stderr[-3000:]
     single = train_on_store(
         ActivationStore.open(store), [parse_dictionary_spec("topk:d_sae=64,k=4,name=topk", 32)], tmp_path / "one",

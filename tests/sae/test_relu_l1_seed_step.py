@@ -19,11 +19,21 @@ def _module(divided: bool) -> torch.nn.Module:
             torch.randn(3, 40, generator=torch.Generator().manual_seed(1)) * 0.3
         )  # some latents dead, some alive on the batch
         m.W_dec_NFD[1, 5].zero_()  # a zero decoder row: the clamp branch
+        m.b_enc_NF[2] -= 4.0  # member 2 fires rarely (a sparse member in the mixed test)
     return m
 
 
 @pytest.mark.parametrize("divided", [False, True])
-def test_seed_step_matches_autograd(divided: bool) -> None:
+@pytest.mark.parametrize("path", ["dense", "sparse", "mixed"])
+def test_seed_step_matches_autograd(divided: bool, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense; with every member's codes as a sparse matrix (density threshold 1); and mixed (threshold 0.3: the
+    member with the very negative encoder bias goes sparse, the others stay dense)."""
+    import auditlens.sae.architectures.relu_l1_untied as mod
+
+    monkeypatch.setattr(ReluL1Untied, "sparse_density", {"dense": 0.0, "sparse": 1.0, "mixed": 0.3}[path])
+    members: list[int] = []
+    real = mod._sparse_grads
+    monkeypatch.setattr(mod, "_sparse_grads", lambda g, *a: members.append(g.shape[0]) or real(g, *a))
     torch.manual_seed(0)
     x = torch.randn(32, 12, dtype=torch.float64) * 2
     grads, outs = [], []
@@ -46,6 +56,11 @@ def test_seed_step_matches_autograd(divided: bool) -> None:
     for a, b in zip(*grads, strict=True):
         torch.testing.assert_close(a, b)
     assert float(grads[0][1].abs().sum()) > 0 and float(grads[0][3].abs().sum()) > 0
+    grad_fn = fused.losses["total"].grad_fn
+    assert grad_fn is not None and "SeedStep" in type(grad_fn).__name__
+    density = float((fused.codes > 0).float().mean())
+    assert 0.1 < density < 0.9  # a mix of zero and non-zero codes, so the sparse pattern matters
+    assert members == {"dense": [], "sparse": [3], "mixed": [1]}[path]
 
 
 def test_seed_step_only_when_training_the_seed_layout() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -277,36 +278,14 @@ dist.destroy_process_group()
 
 
 @pytest.mark.slow
-def test_two_process_data_parallel_matches_one_process(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-
+def test_two_process_data_parallel_matches_one_process(tmp_path: Path, torchrun: Any) -> None:
     from safetensors.torch import load_file
 
     script = tmp_path / "dp.py"
     script.write_text(_DP_SCRIPT)
     out = tmp_path / "dp.safetensors"
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        str(script),
-        str(out),
-    ]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        _, err = proc.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its two workers
-        proc.communicate()
-        pytest.fail("two-process training timed out")
-    assert proc.returncode == 0, err[-3000:]
+    proc = torchrun(str(script), str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
     dp = load_file(str(out))
 
     g = torch.Generator().manual_seed(0)

@@ -12,6 +12,7 @@ the graph, by group size and option, is measured by ``benchmarks/seed_step.py``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import torch
@@ -49,6 +50,9 @@ class ReluL1Untied(Dictionary):
     supports_resampling = True
     #: Train the seed layout through :class:`_SeedStep` (False: the plain autograd graph, kept for parity tests).
     fused_step: bool = True
+    #: On a CPU, when at most this share of the codes is non-zero, :class:`_SeedStep` runs the decoder product and
+    #: the three backward products as sparse ones (0: never; measured by ``benchmarks/seed_step.py --sparse``).
+    sparse_density: float = 0.02
 
     def _init_params(self, generators: list[torch.Generator]) -> None:
         cfg: ReluL1UntiedConfig = self.configs[0]  # type: ignore[assignment]
@@ -92,7 +96,13 @@ class ReluL1Untied(Dictionary):
     def _seed_forward(self, xn: Tensor, sparsity_scale: float) -> DictionaryOutput:
         alpha = l1_weights(self.configs, self.d_sae, xn)  # type: ignore[arg-type]
         total, rec, l1, recon, codes, l0, fired = _SeedStep.apply(
-            xn, self.W_enc_NFD, self.b_enc_NF, self.W_dec_NFD, alpha, float(sparsity_scale)
+            xn,
+            self.W_enc_NFD,
+            self.b_enc_NF,
+            self.W_dec_NFD,
+            alpha,
+            float(sparsity_scale),
+            self.sparse_density,
         )
         aux = {"mse": rec, "fvu": batch_fvu(xn, recon), "l0": l0, "fired": fired}
         losses = {"reconstruction": rec, "l1": l1, "total": total}
@@ -144,53 +154,233 @@ class _SeedStep(torch.autograd.Function):
     Backward, per member with upstream g_t: ``g = 2 g_t (x̂ - x) / (B·D)``, ``∂Ŵ = cᵀ g``,
     ``∂W_dec = (∂Ŵ - Ŵ ⟨∂Ŵ, Ŵ⟩_row) / ‖W_dec‖``, ``∂c = (g Ŵᵀ + g_t s α / B) ⊙ [c > 0]``, ``∂W_enc = ∂cᵀ x``,
     ``∂b_enc = Σ_batch ∂c`` (and ``∂x = Σ_members (∂c W_enc - g)`` when x needs a gradient).
+
+    On a CPU, members whose share of non-zero codes is at most ``sparse_density`` take the decoder product and the
+    three backward products as sparse ones (:class:`_SparseCodes`); the others stay dense. In a grid group the
+    small-coefficient members stay dense (a third of their codes fire) while the large-coefficient ones fall below
+    1% within a few dozen steps, so the split is per member.
     """
 
     @staticmethod
     def forward(  # type: ignore[override]
-        ctx: Any, xn: Tensor, W_enc: Tensor, b_enc: Tensor, W_dec: Tensor, alpha: Tensor, scale: float
+        ctx: Any,
+        xn: Tensor,
+        W_enc: Tensor,
+        b_enc: Tensor,
+        W_dec: Tensor,
+        alpha: Tensor,
+        scale: float,
+        sparse_density: float = 0.0,
     ) -> tuple[Tensor, ...]:
-        n, _, D = W_enc.shape
+        n, F, D = W_enc.shape
         B = xn.shape[0]
         # under torch.autocast (bfloat16) the two products run in bfloat16 and so do the codes; the backward
         # products follow the codes' dtype; parameters, gradients and losses stay float32
         codes = torch.baddbmm(b_enc[:, None, :], xn.expand(n, B, D), W_enc.transpose(1, 2)).relu_()
         norm = W_dec.norm(dim=-1, keepdim=True)
         W_hat = W_dec / norm.clamp_min(1e-8)
-        recon = torch.bmm(codes, W_hat).to(xn.dtype)
+        active = codes > 0
+        per_row = active.sum(-1)
+        l0 = per_row.float().mean(-1)
+        fired = active.any(1)
+        sparse = torch.zeros(n, dtype=torch.bool, device=codes.device)
+        if sparse_density > 0 and codes.device.type == "cpu" and codes.dtype == W_hat.dtype:
+            sparse = per_row.sum(-1) <= sparse_density * B * F
+        ctx.split = _Split(sparse)
+        recon = torch.empty(n, B, D, dtype=codes.dtype, device=codes.device)
+        ctx.sparse_codes = None
+        dense_saved: tuple[Tensor, ...] = ()
+        if ctx.split.dense is not None:
+            c_d, a_d = ctx.split.take_dense(codes), ctx.split.take_dense(active)
+            ctx.split.put_dense(recon, torch.bmm(c_d, ctx.split.take_dense(W_hat)))
+            dense_saved = (c_d, a_d)
+        if ctx.split.sparse is not None:
+            c_s = ctx.split.take_sparse(codes)
+            flat = c_s.view(-1).nonzero().squeeze(1)
+            sp = _SparseCodes(flat, c_s.view(-1)[flat], c_s.shape[0], B, F)
+            W_s = ctx.split.take_sparse(W_hat)
+            ctx.split.put_sparse(recon, sp.mm(W_s.reshape(-1, D)).view(-1, B, D))
+            ctx.sparse_codes = sp
+        recon = recon.to(xn.dtype)
         diff = recon - xn
         rec = diff.pow(2).mean(dim=(1, 2))
         l1 = alpha * codes.sum(-1, dtype=xn.dtype).mean(-1)
-        active = codes > 0
-        l0 = active.sum(-1).float().mean(-1)
-        fired = active.any(1)
         ctx.scale = scale
-        ctx.save_for_backward(xn, W_enc, codes, active, W_hat, norm, diff, alpha)
+        ctx.save_for_backward(xn, W_enc, W_hat, norm, diff, alpha, *dense_saved)
         ctx.mark_non_differentiable(rec, l1, recon, codes, l0, fired)
         return rec + scale * l1, rec, l1, recon, codes, l0, fired
 
     @staticmethod
     def backward(ctx: Any, g_total: Tensor, *_: Any) -> tuple[Tensor | None, ...]:  # type: ignore[override]
-        xn, W_enc, codes, active, W_hat, norm, diff, alpha = ctx.saved_tensors
-        n, B, D = diff.shape
-        low = codes.dtype  # the products' dtype (float32, or bfloat16 under autocast)
+        xn, W_enc, W_hat, norm, diff, alpha, *dense_saved = ctx.saved_tensors
+        B, D = diff.shape[1:]
+        split: _Split = ctx.split
         g = diff * (g_total * (2.0 / (B * D)))[:, None, None]
-        g_low = g.to(low)
-        grad_W_dec = None
-        if ctx.needs_input_grad[3]:
-            g_hat = torch.bmm(codes.transpose(1, 2), g_low).to(W_hat.dtype)
-            radial = (g_hat * W_hat).sum(-1, keepdim=True)
-            tiny = norm < 1e-8  # clamp_min passes no gradient to a (numerically) zero row norm
-            grad_W_dec = g_hat.addcmul_(W_hat, radial.masked_fill_(tiny, 0.0), value=-1.0).div_(
-                norm.clamp_min(1e-8)
+        l1_grad = g_total * ctx.scale * alpha / B  # ∂total/∂c for an active code, from the L1 term
+        need_x, need_enc, need_b, need_dec = ctx.needs_input_grad[:4]
+        # empty is safe: every member's rows are written by exactly one of the two paths below
+        grad_W_enc = torch.empty_like(W_enc) if need_enc else None
+        grad_b_enc = torch.empty(W_enc.shape[:2], dtype=W_enc.dtype, device=W_enc.device) if need_b else None
+        grad_W_dec = torch.empty_like(W_hat) if need_dec else None
+        grad_x = -g.sum(0) if need_x else None
+        parts = []
+        if split.dense is not None:
+            parts.append((split.take_dense, split.put_dense, _dense_grads, tuple(dense_saved)))
+        if split.sparse is not None:
+            parts.append((split.take_sparse, split.put_sparse, _sparse_grads, (ctx.sparse_codes,)))
+        for take, put, grads, saved in parts:
+            gx, ge, gb, gd = grads(
+                take(g), xn, take(W_enc), take(W_hat), take(norm), take(l1_grad), saved, ctx.needs_input_grad
             )
-        g_codes = torch.bmm(g_low, W_hat.to(low).transpose(1, 2))
-        g_codes.add_((g_total * ctx.scale * alpha / B)[:, None, None]).masked_fill_(active.logical_not(), 0.0)
-        grad_x = grad_W_enc = grad_b_enc = None
-        if ctx.needs_input_grad[0]:
-            grad_x = torch.bmm(g_codes, W_enc.to(low)).sum(0, dtype=xn.dtype) - g.sum(0)
-        if ctx.needs_input_grad[1]:
-            grad_W_enc = torch.bmm(g_codes.transpose(1, 2), xn.to(low).expand(n, B, D)).to(W_enc.dtype)
-        if ctx.needs_input_grad[2]:
-            grad_b_enc = g_codes.sum(1, dtype=W_enc.dtype)
-        return grad_x, grad_W_enc, grad_b_enc, grad_W_dec, None, None
+            if grad_x is not None:
+                grad_x += gx
+            for out, value in ((grad_W_enc, ge), (grad_b_enc, gb), (grad_W_dec, gd)):
+                if out is not None:
+                    put(out, value)
+        return grad_x, grad_W_enc, grad_b_enc, grad_W_dec, None, None, None
+
+
+class _Split:
+    """Which stacked members take the dense path and which the sparse one; ``take``/``put`` without copies when
+    one path has them all."""
+
+    def __init__(self, sparse: Tensor) -> None:
+        n = sparse.shape[0]
+        s_idx, d_idx = sparse.nonzero().squeeze(1), (~sparse).nonzero().squeeze(1)
+        self.sparse = None if s_idx.numel() == 0 else (slice(None) if s_idx.numel() == n else s_idx)
+        self.dense = None if d_idx.numel() == 0 else (slice(None) if d_idx.numel() == n else d_idx)
+
+    @staticmethod
+    def _take(t: Tensor, idx: Tensor | slice | None) -> Tensor:
+        return t if isinstance(idx, slice) else t.index_select(0, idx)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _put(out: Tensor, idx: Tensor | slice | None, value: Tensor) -> None:
+        if isinstance(idx, slice):
+            out.copy_(value)
+        else:
+            out.index_copy_(0, idx, value.to(out.dtype))  # type: ignore[arg-type]
+
+    def take_dense(self, t: Tensor) -> Tensor:
+        return self._take(t, self.dense)
+
+    def take_sparse(self, t: Tensor) -> Tensor:
+        return self._take(t, self.sparse)
+
+    def put_dense(self, out: Tensor, value: Tensor) -> None:
+        self._put(out, self.dense, value)
+
+    def put_sparse(self, out: Tensor, value: Tensor) -> None:
+        self._put(out, self.sparse, value)
+
+
+def _dense_grads(
+    g: Tensor,
+    xn: Tensor,
+    W_enc: Tensor,
+    W_hat: Tensor,
+    norm: Tensor,
+    l1_grad: Tensor,
+    saved: tuple[Tensor, ...],
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:
+    """(Σ_members ∂c W_enc, ∂W_enc, ∂b_enc, ∂W_dec) of the members in ``g`` with dense codes."""
+    codes, active = saved
+    n, B, D = g.shape
+    low = codes.dtype  # the products' dtype (float32, or bfloat16 under autocast)
+    g_low = g.to(low)
+    grad_W_dec = None
+    if needs[3]:
+        grad_W_dec = _through_row_norm(torch.bmm(codes.transpose(1, 2), g_low).to(W_hat.dtype), W_hat, norm)
+    g_codes = torch.bmm(g_low, W_hat.to(low).transpose(1, 2))
+    g_codes.add_(l1_grad[:, None, None]).masked_fill_(active.logical_not(), 0.0)
+    grad_x = grad_W_enc = grad_b_enc = None
+    if needs[0]:
+        grad_x = torch.bmm(g_codes, W_enc.to(low)).sum(0, dtype=xn.dtype)
+    if needs[1]:
+        grad_W_enc = torch.bmm(g_codes.transpose(1, 2), xn.to(low).expand(n, B, D)).to(W_enc.dtype)
+    if needs[2]:
+        grad_b_enc = g_codes.sum(1, dtype=W_enc.dtype)
+    return grad_x, grad_W_enc, grad_b_enc, grad_W_dec
+
+
+def _sparse_grads(
+    g: Tensor,
+    xn: Tensor,
+    W_enc: Tensor,
+    W_hat: Tensor,
+    norm: Tensor,
+    l1_grad: Tensor,
+    saved: tuple[Any, ...],
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:
+    """:func:`_dense_grads` with the codes as a sparse matrix (float32 or float64)."""
+    (sp,) = saved
+    n, B, D = g.shape
+    F = sp.F
+    g_flat = g.reshape(n * B, D)
+    grad_W_dec = None
+    if needs[3]:
+        grad_W_dec = _through_row_norm(sp.t_mm(g_flat).view(n, F, D), W_hat, norm)
+    # ∂c at the non-zeros (where c > 0): the sampled product g Ŵᵀ plus the L1 term of the code's member
+    g_vals = sp.sample(g_flat, W_hat.reshape(n * F, D))
+    g_vals += l1_grad[sp.cols // F]
+    grad_x = grad_W_enc = grad_b_enc = None
+    if needs[0]:
+        grad_x = sp.mm(W_enc.reshape(n * F, D), g_vals).view(n, B, D).sum(0)
+    if needs[1]:
+        grad_W_enc = sp.t_mm(xn.repeat(n, 1), g_vals).view(n, F, D)
+    if needs[2]:
+        grad_b_enc = torch.zeros(n * F, dtype=W_enc.dtype).index_add_(0, sp.cols, g_vals).view(n, F)
+    return grad_x, grad_W_enc, grad_b_enc, grad_W_dec
+
+
+def _through_row_norm(g_hat: Tensor, W_hat: Tensor, norm: Tensor) -> Tensor:
+    """Gradient w.r.t. W_dec from the gradient w.r.t. Ŵ = W_dec / ‖W_dec‖_row (in place on ``g_hat``)."""
+    radial = (g_hat * W_hat).sum(-1, keepdim=True)
+    tiny = norm < 1e-8  # clamp_min passes no gradient to a (numerically) zero row norm
+    return g_hat.addcmul_(W_hat, radial.masked_fill_(tiny, 0.0), value=-1.0).div_(norm.clamp_min(1e-8))
+
+
+def _csr(crow: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta" and similar notices
+        return torch.sparse_csr_tensor(crow, cols, values, shape, dtype=values.dtype, check_invariants=False)
+
+
+class _SparseCodes:
+    """The non-zero codes of n stacked members as one block-diagonal (n·B) × (n·F) sparse matrix.
+
+    Entry (m·B + b, m·F + f) holds member m's code f on row b; built from the flat indices of ``codes.view(-1)``.
+    Products with it touch only the non-zeros: the decoder product and the three backward products of
+    :class:`_SeedStep` cost O(nnz · D) instead of O(n · B · F · D) (the encoder product stays dense).
+    """
+
+    def __init__(self, flat: Tensor, values: Tensor, n: int, B: int, F: int) -> None:
+        self.shape = (n * B, n * F)
+        self.F = F
+        self.rows = flat // F  # m·B + b
+        self.cols = flat // (B * F) * F + flat % F  # m·F + f
+        self.values = values
+        self.crow = torch._convert_indices_from_coo_to_csr(self.rows, n * B)
+        self._order: Tensor | None = None
+
+    def mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
+        """S @ right, with S's values replaced by ``values`` when given: right (n·F, D) → (n·B, D)."""
+        return torch.sparse.mm(
+            _csr(self.crow, self.cols, self.values if values is None else values, self.shape), right
+        )
+
+    def t_mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
+        """Sᵀ @ right: right (n·B, D) → (n·F, D)."""
+        if self._order is None:
+            self._order = torch.argsort(self.cols, stable=True)
+            self._crow_t = torch._convert_indices_from_coo_to_csr(self.cols[self._order], self.shape[1])
+            self._rows_t = self.rows[self._order]
+        v = (self.values if values is None else values)[self._order]
+        return torch.sparse.mm(_csr(self._crow_t, self._rows_t, v, (self.shape[1], self.shape[0])), right)
+
+    def sample(self, left: Tensor, right: Tensor) -> Tensor:
+        """(left @ rightᵀ) at the non-zeros only: left (n·B, D), right (n·F, D) → values (nnz,)."""
+        mask = _csr(self.crow, self.cols, torch.zeros_like(self.values), self.shape)
+        return torch.sparse.sampled_addmm(mask, left, right.t(), beta=0.0).values()
