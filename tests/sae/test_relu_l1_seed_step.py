@@ -8,7 +8,7 @@ import torch
 from auditlens.sae import ReluL1Untied, ReluL1UntiedConfig
 
 
-def _module(divided: bool) -> torch.nn.Module:
+def _module(divided: bool, rare: tuple[int, ...] = (2,)) -> torch.nn.Module:
     cfgs = [
         ReluL1UntiedConfig(d_in=12, d_sae=40, coefficient=a, divide_by_dict_size=divided, seed=i)
         for i, a in enumerate([0.0, 0.3, 3.0])
@@ -19,18 +19,21 @@ def _module(divided: bool) -> torch.nn.Module:
             torch.randn(3, 40, generator=torch.Generator().manual_seed(1)) * 0.3
         )  # some latents dead, some alive on the batch
         m.W_dec_NFD[1, 5].zero_()  # a zero decoder row: the clamp branch
-        m.b_enc_NF[2] -= 4.0  # member 2 fires rarely (a sparse member in the mixed test)
+        for i in rare:
+            m.b_enc_NF[i] -= 4.0  # members that fire rarely (sparse in the mixed tests)
     return m
 
 
 @pytest.mark.parametrize("divided", [False, True])
-@pytest.mark.parametrize("path", ["dense", "sparse", "mixed"])
+@pytest.mark.parametrize("path", ["dense", "sparse", "mixed", "scattered"])
 def test_seed_step_matches_autograd(divided: bool, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dense; with every member's codes as a sparse matrix (density threshold 1); and mixed (threshold 0.3: the
-    member with the very negative encoder bias goes sparse, the others stay dense)."""
+    """Dense; with every member's codes as a sparse matrix (density threshold 1); mixed (threshold 0.3: the member
+    with the very negative encoder bias goes sparse, the others stay dense); scattered (members 0 and 2 sparse,
+    1 dense: gathered and scattered rather than sliced)."""
     import auditlens.sae.architectures.relu_l1_untied as mod
 
-    monkeypatch.setattr(ReluL1Untied, "sparse_density", {"dense": 0.0, "sparse": 1.0, "mixed": 0.3}[path])
+    threshold = {"dense": 0.0, "sparse": 1.0, "mixed": 0.3, "scattered": 0.3}[path]
+    monkeypatch.setattr(ReluL1Untied, "sparse_density", threshold)
     members: list[int] = []
     real = mod._sparse_grads
     monkeypatch.setattr(mod, "_sparse_grads", lambda g, *a: members.append(g.shape[0]) or real(g, *a))
@@ -38,7 +41,7 @@ def test_seed_step_matches_autograd(divided: bool, path: str, monkeypatch: pytes
     x = torch.randn(32, 12, dtype=torch.float64) * 2
     grads, outs = [], []
     for fused in (True, False):
-        m = _module(divided)
+        m = _module(divided, (0, 2) if path == "scattered" else (2,))
         m.fused_step = fused
         xin = x.clone().requires_grad_(True)
         out = m(xin, sparsity_scale=0.7)
@@ -60,7 +63,7 @@ def test_seed_step_matches_autograd(divided: bool, path: str, monkeypatch: pytes
     assert grad_fn is not None and "SeedStep" in type(grad_fn).__name__
     density = float((fused.codes > 0).float().mean())
     assert 0.1 < density < 0.9  # a mix of zero and non-zero codes, so the sparse pattern matters
-    assert members == {"dense": [], "sparse": [3], "mixed": [1]}[path]
+    assert members == {"dense": [], "sparse": [3], "mixed": [1], "scattered": [2]}[path]
 
 
 def test_seed_step_only_when_training_the_seed_layout() -> None:

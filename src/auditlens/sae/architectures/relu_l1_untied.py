@@ -6,8 +6,10 @@ The options ``decoder_bias`` and ``normalize_decoder_in_forward=False`` cover SA
 
 Training the seed layout (no decoder bias, decoder normalised in the forward pass) goes through one hand-derived
 autograd function, :class:`_SeedStep`: the same loss and gradients as the autograd graph (a parity test checks them),
-with two (n, batch, d_sae) buffers instead of autograd's half-dozen and fewer elementwise passes. Its speed-up over
-the graph, by group size and option, is measured by ``benchmarks/seed_step.py``.
+with two (n, batch, d_sae) buffers instead of autograd's half-dozen and fewer elementwise passes. On a CPU, members
+whose codes are at most ``ReluL1Untied.sparse_density`` (2%) non-zero run four of its five matrix products over the
+non-zero codes only (a block-diagonal CSR matrix; only the encoder product stays dense). Both speed-ups are measured
+by ``benchmarks/seed_step.py`` (``--trained N`` for the sparse one).
 """
 
 from __future__ import annotations
@@ -241,23 +243,29 @@ class _SeedStep(torch.autograd.Function):
 
 
 class _Split:
-    """Which stacked members take the dense path and which the sparse one; ``take``/``put`` without copies when
-    one path has them all."""
+    """Which stacked members take the dense path and which the sparse one. A path's members form a slice when they
+    are contiguous — the usual case, as a grid group's coefficients are sorted and the large ones go sparse — so
+    ``take`` is a view and ``put`` writes in place; otherwise they are gathered and scattered."""
 
     def __init__(self, sparse: Tensor) -> None:
-        n = sparse.shape[0]
-        s_idx, d_idx = sparse.nonzero().squeeze(1), (~sparse).nonzero().squeeze(1)
-        self.sparse = None if s_idx.numel() == 0 else (slice(None) if s_idx.numel() == n else s_idx)
-        self.dense = None if d_idx.numel() == 0 else (slice(None) if d_idx.numel() == n else d_idx)
+        self.sparse = self._members(sparse.nonzero().squeeze(1))
+        self.dense = self._members((~sparse).nonzero().squeeze(1))
+
+    @staticmethod
+    def _members(idx: Tensor) -> Tensor | slice | None:
+        if idx.numel() == 0:
+            return None
+        first, last = int(idx[0]), int(idx[-1])
+        return slice(first, last + 1) if last - first + 1 == idx.numel() else idx
 
     @staticmethod
     def _take(t: Tensor, idx: Tensor | slice | None) -> Tensor:
-        return t if isinstance(idx, slice) else t.index_select(0, idx)  # type: ignore[arg-type]
+        return t[idx] if isinstance(idx, slice) else t.index_select(0, idx)  # type: ignore[arg-type]
 
     @staticmethod
     def _put(out: Tensor, idx: Tensor | slice | None, value: Tensor) -> None:
         if isinstance(idx, slice):
-            out.copy_(value)
+            out[idx].copy_(value)
         else:
             out.index_copy_(0, idx, value.to(out.dtype))  # type: ignore[arg-type]
 
@@ -342,6 +350,13 @@ def _through_row_norm(g_hat: Tensor, W_hat: Tensor, norm: Tensor) -> Tensor:
     return g_hat.addcmul_(W_hat, radial.masked_fill_(tiny, 0.0), value=-1.0).div_(norm.clamp_min(1e-8))
 
 
+def _crow(sorted_rows: Tensor, n_rows: int) -> Tensor:
+    """CSR row pointers of sorted COO row indices."""
+    crow = torch.zeros(n_rows + 1, dtype=torch.int64, device=sorted_rows.device)
+    torch.cumsum(torch.bincount(sorted_rows, minlength=n_rows), 0, out=crow[1:])
+    return crow
+
+
 def _csr(crow: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta" and similar notices
@@ -362,7 +377,7 @@ class _SparseCodes:
         self.rows = flat // F  # m·B + b
         self.cols = flat // (B * F) * F + flat % F  # m·F + f
         self.values = values
-        self.crow = torch._convert_indices_from_coo_to_csr(self.rows, n * B)
+        self.crow = _crow(self.rows, n * B)
         self._order: Tensor | None = None
 
     def mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
@@ -375,7 +390,7 @@ class _SparseCodes:
         """Sᵀ @ right: right (n·B, D) → (n·F, D)."""
         if self._order is None:
             self._order = torch.argsort(self.cols, stable=True)
-            self._crow_t = torch._convert_indices_from_coo_to_csr(self.cols[self._order], self.shape[1])
+            self._crow_t = _crow(self.cols[self._order], self.shape[1])
             self._rows_t = self.rows[self._order]
         v = (self.values if values is None else values)[self._order]
         return torch.sparse.mm(_csr(self._crow_t, self._rows_t, v, (self.shape[1], self.shape[0])), right)
