@@ -87,7 +87,9 @@ def _leave_distributed(world: int, joined: bool) -> None:
     """Wait for every process (rank 0 writes the exports), then leave a group joined here.
 
     Without the barrier a rank that finished early tore the gloo group down while rank 0 still wrote, and
-    sometimes died in C++ teardown (``terminate called without an active exception``, SIGABRT: 2 of 30 runs).
+    sometimes died in C++ teardown (``terminate called without an active exception``, SIGABRT: 2 of 30 runs of the
+    2-process test); with it that became rare (about 1 in 50 under load) but not impossible: a torch/gloo teardown
+    bug, after the work is written.
     """
     if world > 1:
         torch.distributed.barrier()

@@ -78,7 +78,8 @@ class JumpReLUConfig(EncDecConfig):
         default=None,
         gt=0,
         description="None: the penalty is coefficient · L0. A number: coefficient · (L0 / target_l0 − 1)², "
-        "which steers the batch L0 to the target (use coefficient ≈ 1).",
+        "which steers the batch L0 to the target. The reconstruction term sums over d_in normalised dimensions, so "
+        "λ ≈ d_in balances it (the toy architectures comparison: L0 4.80 for target 5 with λ = d_in, 6.09 with λ = 1).",
     )
 
     per_member_fields: ClassVar[frozenset[str]] = EncDecConfig.per_member_fields | {"target_l0"}

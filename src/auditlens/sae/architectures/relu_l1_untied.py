@@ -7,9 +7,9 @@ The options ``decoder_bias`` and ``normalize_decoder_in_forward=False`` cover SA
 Training the seed layout (no decoder bias, decoder normalised in the forward pass) goes through one hand-derived
 autograd function, :class:`_SeedStep`: the same loss and gradients as the autograd graph (a parity test checks them),
 with two (n, batch, d_sae) buffers instead of autograd's half-dozen and fewer elementwise passes. On a CPU, members
-whose codes are at most ``ReluL1Untied.sparse_density`` (2%) non-zero run four of its five matrix products over the
-non-zero codes only (a block-diagonal CSR matrix; only the encoder product stays dense). Both speed-ups are measured
-by ``benchmarks/seed_step.py`` (``--trained N`` for the sparse one).
+whose codes are at most ``ReluL1Untied.sparse_density`` non-zero (8%; the break-even measured on one core was ~10%)
+run four of its five matrix products over the non-zero codes only (a block-diagonal CSR matrix; the encoder product
+stays dense). Both speed-ups are measured by ``benchmarks/seed_step.py`` (``--trained N`` for the sparse one).
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ class ReluL1Untied(Dictionary):
     supports_resampling = True
     #: Train the seed layout through :class:`_SeedStep` (False: the plain autograd graph, kept for parity tests).
     fused_step: bool = True
-    #: On a CPU, when at most this share of the codes is non-zero, :class:`_SeedStep` runs the decoder product and
-    #: the three backward products as sparse ones (0: never; measured by ``benchmarks/seed_step.py --sparse``).
-    sparse_density: float = 0.02
+    #: On a CPU, members with at most this share of non-zero codes run the decoder product and the three backward
+    #: products of :class:`_SeedStep` as sparse ones (0: never; ``benchmarks/seed_step.py --trained N``).
+    sparse_density: float = 0.08
 
     def _init_params(self, generators: list[torch.Generator]) -> None:
         cfg: ReluL1UntiedConfig = self.configs[0]  # type: ignore[assignment]
@@ -159,8 +159,8 @@ class _SeedStep(torch.autograd.Function):
 
     On a CPU, members whose share of non-zero codes is at most ``sparse_density`` take the decoder product and the
     three backward products as sparse ones (:class:`_SparseCodes`); the others stay dense. In a grid group the
-    small-coefficient members stay dense (a third of their codes fire) while the large-coefficient ones fall below
-    1% within a few dozen steps, so the split is per member.
+    small-coefficient members stay dense (a fifth to a third of their codes fire) while the large-coefficient ones
+    fall below 1% within a few dozen steps, so the split is per member.
     """
 
     @staticmethod
