@@ -185,24 +185,30 @@ class _SeedStep(torch.autograd.Function):
         per_row = active.sum(-1)
         l0 = per_row.float().mean(-1)
         fired = active.any(1)
-        sparse = torch.zeros(n, dtype=torch.bool, device=codes.device)
         if sparse_density > 0 and codes.device.type == "cpu" and codes.dtype == W_hat.dtype:
-            sparse = per_row.sum(-1) <= sparse_density * B * F
-        ctx.split = _Split(sparse)
-        recon = torch.empty(n, B, D, dtype=codes.dtype, device=codes.device)
+            split = _Split(per_row.sum(-1) <= sparse_density * B * F)
+        else:  # GPU, bfloat16 or switched off: no per-step decision (and no device sync)
+            split = _Split(None)
+        ctx.split = split
         ctx.sparse_codes = None
         dense_saved: tuple[Tensor, ...] = ()
-        if ctx.split.dense is not None:
-            c_d, a_d = ctx.split.take_dense(codes), ctx.split.take_dense(active)
-            ctx.split.put_dense(recon, torch.bmm(c_d, ctx.split.take_dense(W_hat)))
+        parts = []
+        if split.dense is not None:
+            c_d, a_d = split.take_dense(codes), split.take_dense(active)
+            parts.append((split.put_dense, torch.bmm(c_d, split.take_dense(W_hat))))
             dense_saved = (c_d, a_d)
-        if ctx.split.sparse is not None:
-            c_s = ctx.split.take_sparse(codes)
+        if split.sparse is not None:
+            c_s = split.take_sparse(codes)
             flat = c_s.view(-1).nonzero().squeeze(1)
             sp = _SparseCodes(flat, c_s.view(-1)[flat], c_s.shape[0], B, F)
-            W_s = ctx.split.take_sparse(W_hat)
-            ctx.split.put_sparse(recon, sp.mm(W_s.reshape(-1, D)).view(-1, B, D))
+            parts.append((split.put_sparse, sp.mm(split.take_sparse(W_hat).reshape(-1, D)).view(-1, B, D)))
             ctx.sparse_codes = sp
+        if len(parts) == 1:
+            recon = parts[0][1]
+        else:
+            recon = torch.empty(n, B, D, dtype=codes.dtype, device=codes.device)
+            for put, value in parts:
+                put(recon, value)
         recon = recon.to(xn.dtype)
         diff = recon - xn
         rec = diff.pow(2).mean(dim=(1, 2))
@@ -219,18 +225,26 @@ class _SeedStep(torch.autograd.Function):
         split: _Split = ctx.split
         g = diff * (g_total * (2.0 / (B * D)))[:, None, None]
         l1_grad = g_total * ctx.scale * alpha / B  # ∂total/∂c for an active code, from the L1 term
+        dense = (_dense_grads, tuple(dense_saved))
+        sparse = (_sparse_grads, (ctx.sparse_codes,))
+        if split.sparse is None or split.dense is None:
+            # one path has every member: its gradients as they are, no gather or scatter
+            grads, saved = dense if split.sparse is None else sparse
+            gx, grad_W_enc, grad_b_enc, grad_W_dec = grads(
+                g, xn, W_enc, W_hat, norm, l1_grad, saved, ctx.needs_input_grad
+            )
+            grad_x = gx - g.sum(0) if gx is not None else None
+            return grad_x, grad_W_enc, grad_b_enc, grad_W_dec, None, None, None
         need_x, need_enc, need_b, need_dec = ctx.needs_input_grad[:4]
         # empty is safe: every member's rows are written by exactly one of the two paths below
         grad_W_enc = torch.empty_like(W_enc) if need_enc else None
         grad_b_enc = torch.empty(W_enc.shape[:2], dtype=W_enc.dtype, device=W_enc.device) if need_b else None
         grad_W_dec = torch.empty_like(W_hat) if need_dec else None
         grad_x = -g.sum(0) if need_x else None
-        parts = []
-        if split.dense is not None:
-            parts.append((split.take_dense, split.put_dense, _dense_grads, tuple(dense_saved)))
-        if split.sparse is not None:
-            parts.append((split.take_sparse, split.put_sparse, _sparse_grads, (ctx.sparse_codes,)))
-        for take, put, grads, saved in parts:
+        for take, put, (grads, saved) in (
+            (split.take_dense, split.put_dense, dense),
+            (split.take_sparse, split.put_sparse, sparse),
+        ):
             gx, ge, gb, gd = grads(
                 take(g), xn, take(W_enc), take(W_hat), take(norm), take(l1_grad), saved, ctx.needs_input_grad
             )
@@ -247,9 +261,12 @@ class _Split:
     are contiguous — the usual case, as a grid group's coefficients are sorted and the large ones go sparse — so
     ``take`` is a view and ``put`` writes in place; otherwise they are gathered and scattered."""
 
-    def __init__(self, sparse: Tensor) -> None:
-        self.sparse = self._members(sparse.nonzero().squeeze(1))
-        self.dense = self._members((~sparse).nonzero().squeeze(1))
+    def __init__(self, sparse: Tensor | None) -> None:
+        """``sparse``: (n,) bool, which members go sparse; None: all dense."""
+        self.sparse = None if sparse is None else self._members(sparse.nonzero().squeeze(1))
+        self.dense: Tensor | slice | None = (
+            slice(None) if sparse is None else self._members((~sparse).nonzero().squeeze(1))
+        )
 
     @staticmethod
     def _members(idx: Tensor) -> Tensor | slice | None:
