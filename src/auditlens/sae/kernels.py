@@ -8,6 +8,9 @@
   sampled dense-dense product (``torch.sparse.sampled_addmm``) for the value gradient and a sparse product for the
   decoder gradient.
 
+* :class:`StackedSparseCodes` — the non-zero codes of n stacked members (ReLU codes made sparse by L1) as one
+  block-diagonal CSR matrix, with the products the seed layout's training step needs.
+
 All tensors carry a leading member axis ``n`` (stacked dictionaries).
 """
 
@@ -45,17 +48,8 @@ def _row_dots(idx_BK: Tensor, rows_FD: Tensor, dense_BD: Tensor) -> Tensor:
     d_sae = rows_FD.shape[0]
     if dense_BD.device.type == "cpu" or dense_BD.dtype in (torch.float32, torch.float64):
         crow = torch.arange(0, B * K + 1, K, device=idx_BK.device, dtype=torch.int64)
-        with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore", UserWarning
-            )  # "sparse CSR support is in beta" and similar notices
-            pattern = torch.sparse_csr_tensor(
-                crow,
-                idx_BK.reshape(-1),
-                torch.zeros(B * K, dtype=dense_BD.dtype, device=dense_BD.device),
-                (B, d_sae),
-                check_invariants=False,
-            )
+        zeros = torch.zeros(B * K, dtype=dense_BD.dtype, device=dense_BD.device)
+        pattern = _csr(crow, idx_BK.reshape(-1), zeros, (B, d_sae))
         out = torch.sparse.sampled_addmm(pattern, dense_BD, rows_FD.t(), beta=0.0, alpha=1.0)
         return out.values().view(B, K)
     return torch.einsum("bkd,bd->bk", rows_FD[idx_BK], dense_BD)  # pragma: no cover - half precision on GPU
@@ -161,3 +155,54 @@ def dense_decode(val_NBK: Tensor, idx_NBK: Tensor, W_NFD: Tensor) -> Tensor:
     codes = torch.zeros(n, idx_NBK.shape[1], F_, dtype=val_NBK.dtype, device=val_NBK.device)
     codes = codes.scatter_add(-1, idx_NBK, val_NBK)  # duplicates add, like embedding_bag
     return torch.bmm(codes, W_NFD)
+
+
+def _crow(sorted_rows: Tensor, n_rows: int) -> Tensor:
+    """CSR row pointers of sorted COO row indices."""
+    crow = torch.zeros(n_rows + 1, dtype=torch.int64, device=sorted_rows.device)
+    torch.cumsum(torch.bincount(sorted_rows, minlength=n_rows), 0, out=crow[1:])
+    return crow
+
+
+def _csr(crow: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta" and similar notices
+        return torch.sparse_csr_tensor(crow, cols, values, shape, dtype=values.dtype, check_invariants=False)
+
+
+class StackedSparseCodes:
+    """The non-zero codes of n stacked members as one block-diagonal (n·B) × (n·F) sparse matrix.
+
+    Entry (m·B + b, m·F + f) holds member m's code f on row b; built from the flat indices of ``codes.view(-1)``.
+    Products with it touch only the non-zeros: the decoder product and the three backward products of
+    :class:`~auditlens.sae.architectures.relu_l1_untied._SeedStep` cost O(nnz · D) instead of O(n · B · F · D) (the encoder product stays dense).
+    """
+
+    def __init__(self, flat: Tensor, values: Tensor, n: int, B: int, F: int) -> None:
+        self.shape = (n * B, n * F)
+        self.F = F
+        self.rows = flat // F  # m·B + b
+        self.cols = flat // (B * F) * F + flat % F  # m·F + f
+        self.values = values
+        self.crow = _crow(self.rows, n * B)
+        self._order: Tensor | None = None
+
+    def mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
+        """S @ right, with S's values replaced by ``values`` when given: right (n·F, D) → (n·B, D)."""
+        return torch.sparse.mm(
+            _csr(self.crow, self.cols, self.values if values is None else values, self.shape), right
+        )
+
+    def t_mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
+        """Sᵀ @ right: right (n·B, D) → (n·F, D)."""
+        if self._order is None:
+            self._order = torch.argsort(self.cols, stable=True)
+            self._crow_t = _crow(self.cols[self._order], self.shape[1])
+            self._rows_t = self.rows[self._order]
+        v = (self.values if values is None else values)[self._order]
+        return torch.sparse.mm(_csr(self._crow_t, self._rows_t, v, (self.shape[1], self.shape[0])), right)
+
+    def sample(self, left: Tensor, right: Tensor) -> Tensor:
+        """(left @ rightᵀ) at the non-zeros only: left (n·B, D), right (n·F, D) → values (nnz,)."""
+        mask = _csr(self.crow, self.cols, torch.zeros_like(self.values), self.shape)
+        return torch.sparse.sampled_addmm(mask, left, right.t(), beta=0.0).values()

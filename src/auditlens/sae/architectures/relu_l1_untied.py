@@ -14,7 +14,6 @@ stays dense). Both speed-ups are measured by ``benchmarks/seed_step.py`` (``--tr
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Literal
 
 import torch
@@ -29,6 +28,7 @@ from auditlens.sae.architectures._l1 import (
     xavier_uniform,
 )
 from auditlens.sae.base import Dictionary, DictionaryOutput, batch_fvu, stack_init, unit_rows
+from auditlens.sae.kernels import StackedSparseCodes
 from auditlens.sae.registry import register
 
 
@@ -158,7 +158,7 @@ class _SeedStep(torch.autograd.Function):
     ``∂b_enc = Σ_batch ∂c`` (and ``∂x = Σ_members (∂c W_enc - g)`` when x needs a gradient).
 
     On a CPU, members whose share of non-zero codes is at most ``sparse_density`` take the decoder product and the
-    three backward products as sparse ones (:class:`_SparseCodes`); the others stay dense. In a grid group the
+    three backward products as sparse ones (:class:`StackedSparseCodes`); the others stay dense. In a grid group the
     small-coefficient members stay dense (a fifth to a third of their codes fire) while the large-coefficient ones
     fall below 1% within a few dozen steps, so the split is per member.
     """
@@ -200,7 +200,7 @@ class _SeedStep(torch.autograd.Function):
         if split.sparse is not None:
             c_s = split.take_sparse(codes)
             flat = c_s.view(-1).nonzero().squeeze(1)
-            sp = _SparseCodes(flat, c_s.view(-1)[flat], c_s.shape[0], B, F)
+            sp = StackedSparseCodes(flat, c_s.view(-1)[flat], c_s.shape[0], B, F)
             parts.append((split.put_sparse, sp.mm(split.take_sparse(W_hat).reshape(-1, D)).view(-1, B, D)))
             ctx.sparse_codes = sp
         if len(parts) == 1:
@@ -365,54 +365,3 @@ def _through_row_norm(g_hat: Tensor, W_hat: Tensor, norm: Tensor) -> Tensor:
     radial = (g_hat * W_hat).sum(-1, keepdim=True)
     tiny = norm < 1e-8  # clamp_min passes no gradient to a (numerically) zero row norm
     return g_hat.addcmul_(W_hat, radial.masked_fill_(tiny, 0.0), value=-1.0).div_(norm.clamp_min(1e-8))
-
-
-def _crow(sorted_rows: Tensor, n_rows: int) -> Tensor:
-    """CSR row pointers of sorted COO row indices."""
-    crow = torch.zeros(n_rows + 1, dtype=torch.int64, device=sorted_rows.device)
-    torch.cumsum(torch.bincount(sorted_rows, minlength=n_rows), 0, out=crow[1:])
-    return crow
-
-
-def _csr(crow: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta" and similar notices
-        return torch.sparse_csr_tensor(crow, cols, values, shape, dtype=values.dtype, check_invariants=False)
-
-
-class _SparseCodes:
-    """The non-zero codes of n stacked members as one block-diagonal (n·B) × (n·F) sparse matrix.
-
-    Entry (m·B + b, m·F + f) holds member m's code f on row b; built from the flat indices of ``codes.view(-1)``.
-    Products with it touch only the non-zeros: the decoder product and the three backward products of
-    :class:`_SeedStep` cost O(nnz · D) instead of O(n · B · F · D) (the encoder product stays dense).
-    """
-
-    def __init__(self, flat: Tensor, values: Tensor, n: int, B: int, F: int) -> None:
-        self.shape = (n * B, n * F)
-        self.F = F
-        self.rows = flat // F  # m·B + b
-        self.cols = flat // (B * F) * F + flat % F  # m·F + f
-        self.values = values
-        self.crow = _crow(self.rows, n * B)
-        self._order: Tensor | None = None
-
-    def mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
-        """S @ right, with S's values replaced by ``values`` when given: right (n·F, D) → (n·B, D)."""
-        return torch.sparse.mm(
-            _csr(self.crow, self.cols, self.values if values is None else values, self.shape), right
-        )
-
-    def t_mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
-        """Sᵀ @ right: right (n·B, D) → (n·F, D)."""
-        if self._order is None:
-            self._order = torch.argsort(self.cols, stable=True)
-            self._crow_t = _crow(self.cols[self._order], self.shape[1])
-            self._rows_t = self.rows[self._order]
-        v = (self.values if values is None else values)[self._order]
-        return torch.sparse.mm(_csr(self._crow_t, self._rows_t, v, (self.shape[1], self.shape[0])), right)
-
-    def sample(self, left: Tensor, right: Tensor) -> Tensor:
-        """(left @ rightᵀ) at the non-zeros only: left (n·B, D), right (n·F, D) → values (nnz,)."""
-        mask = _csr(self.crow, self.cols, torch.zeros_like(self.values), self.shape)
-        return torch.sparse.sampled_addmm(mask, left, right.t(), beta=0.0).values()
