@@ -25,8 +25,9 @@ target is NOT met: on the 2-core dev box, one thread, the other core busy with a
 them, so stacking saves nothing but the data stream; the stacked side's own gains (hand-derived step, fused Adam,
 bf16: ``benchmarks/seed_step.py``) make the grid 1.6–1.9× faster than before, not faster than a bare loop.
 Since the stacked side also runs sparse-coded members' products over their non-zero codes (CPU; ``--trained`` mode
-of ``seed_step.py``), longer runs favour it: ``--steps 1000`` gave 1.31× (stacked 246 s vs 322 s, one thread, the
-core shared with two other jobs); the first ~100 steps, before L1 has made codes sparse, are dense on both sides.
+of ``seed_step.py``), longer runs favour it: ``--steps 1000`` gave 1.41× (stacked 131 s vs 185 s, one thread; 1.31×
+with the core shared with two other jobs); the first ~100 steps, before L1 has made codes sparse, are dense on both
+sides.
 
     python benchmarks/toy_grid.py                 # default sub-grid, ~1 minute on 1 core
     python benchmarks/toy_grid.py --steps 50 --threads 2
