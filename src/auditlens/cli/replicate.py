@@ -15,24 +15,15 @@ replicate_app = typer.Typer(
 app.add_typer(replicate_app, name="replicate")
 
 
-def _floats(values: str | None) -> list[float] | None:
-    if values is None:
-        return None
+def _numbers(values: str, cast: type[float] | type[int] = float) -> list:
+    """A comma- or space-separated list of numbers, each read with ``cast`` (float or int)."""
     from auditlens.errors import ConfigError
 
     try:
-        return [float(v) for v in values.replace(",", " ").split()]
+        return [cast(v) for v in values.replace(",", " ").split()]
     except ValueError as err:
-        raise ConfigError(f"cannot read numbers from {values!r}", hint="give e.g. '0.5,1,2'") from err
-
-
-def _ints(values: str) -> list[int]:
-    from auditlens.errors import ConfigError
-
-    try:
-        return [int(v) for v in values.replace(",", " ").split()]
-    except ValueError as err:
-        raise ConfigError(f"cannot read whole numbers from {values!r}", hint="give e.g. '2,4,8'") from err
+        kind, example = ("whole numbers", "'2,4,8'") if cast is int else ("numbers", "'0.5,1,2'")
+        raise ConfigError(f"cannot read {kind} from {values!r}", hint=f"give e.g. {example}") from err
 
 
 def _threads(threads: int | None) -> None:
@@ -77,10 +68,10 @@ def toy(
 
     base = ToyGridConfig.quick() if quick else ToyGridConfig()
     update: dict[str, object] = {}
-    if (r := _floats(ratios)) is not None:
-        update["ratios"] = r
-    if (c := _floats(coefficients)) is not None:
-        update["coefficients"] = c
+    if ratios is not None:
+        update["ratios"] = _numbers(ratios)
+    if coefficients is not None:
+        update["coefficients"] = _numbers(coefficients)
     if steps is not None:
         update["steps"] = steps
     if convention:
@@ -183,7 +174,7 @@ def tiny_transformer(
     if threads is not None:
         update["num_threads"] = threads
     if ratios is not None:
-        update["ratios"] = _ints(ratios)
+        update["ratios"] = _numbers(ratios, int)
     if sae_steps is not None:
         update["sae_steps"] = sae_steps
     cfg = TinyTransformerConfig(**{**base.model_dump(), **update})

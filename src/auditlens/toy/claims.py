@@ -235,7 +235,11 @@ def transformer_claims(sweep: Any) -> list[Claim]:
             f"over {sweep.n_mcs_values}",
         )
     )
-    sizes = [p.d_sae for p in sweep.pairs]
+
+    def by_size(field: str, digits: int = 3) -> str:
+        """``size→value`` for one field of every pair (the pair's smaller size)."""
+        return ", ".join(f"{p.d_sae}→{getattr(p, field):.{digits}f}" for p in sweep.pairs)
+
     dead = ", ".join(f"{z}:{d}" for z, d in zip(sweep.sizes, sweep.n_dead, strict=True))
     claims.append(
         Claim(
@@ -243,11 +247,8 @@ def transformer_claims(sweep: Any) -> list[Claim]:
             statement="MMCS with the next larger dictionary (live latents) rises with size (by > 0.02) and then "
             "plateaus (its last step is at most half its largest step).",
             holds=_rises_then_plateaus([p.mmcs_alive for p in sweep.pairs]),
-            evidence="live-latent MMCS vs size: "
-            + ", ".join(f"{z}→{p.mmcs_alive:.3f}" for z, p in zip(sizes, sweep.pairs, strict=True))
-            + "; all latents: "
-            + ", ".join(f"{z}→{p.mmcs:.3f}" for z, p in zip(sizes, sweep.pairs, strict=True))
-            + f"; dead per size: {dead}",
+            evidence=f"live-latent MMCS vs size: {by_size('mmcs_alive')}; all latents: {by_size('mmcs')}; "
+            f"dead per size: {dead}",
         )
     )
     claims.append(
@@ -257,11 +258,8 @@ def transformer_claims(sweep: Any) -> list[Claim]:
             "dictionary over all its latents, dead ones included (rises by > 0.02, last step at most half the "
             "largest).",
             holds=_rises_then_plateaus([p.hungarian_mmcs for p in sweep.pairs]),
-            evidence="Hungarian MMCS (all latents) vs size: "
-            + ", ".join(f"{z}→{p.hungarian_mmcs:.3f}" for z, p in zip(sizes, sweep.pairs, strict=True))
-            + "; share matched above 0.9: "
-            + ", ".join(f"{z}→{p.share_matched_above:.2f}" for z, p in zip(sizes, sweep.pairs, strict=True))
-            + f"; dead per size: {dead}",
+            evidence=f"Hungarian MMCS (all latents) vs size: {by_size('hungarian_mmcs')}; share matched above 0.9: "
+            f"{by_size('share_matched_above', 2)}; dead per size: {dead}",
         )
     )
     d = sweep.d_in
