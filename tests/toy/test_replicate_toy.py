@@ -156,6 +156,22 @@ def test_estimate_times_every_group() -> None:
     est = estimate_toy_grid(_tiny(), timing_steps=1)
     assert set(est.seconds_per_step) == {f"{c}-r{r:g}" for c in ("divided", "undivided") for r in (0.5, 1, 2)}
     assert est.remaining_cells == 18 and est.estimated_seconds > 0
+    # dense first steps on a CPU in float32: the sparse path can only make the real run faster
+    assert est.upper_bound and not estimate_toy_grid(_tiny(bf16=True), timing_steps=1).upper_bound
+    chunk = [("divided", 1.0, 0.3), ("divided", 1.0, 3.0), ("undivided", 2.0, 0.3)]
+    per_step = est.seconds_per_step["divided-r1"] + est.seconds_per_step["undivided-r2"]
+    assert est.chunk_seconds(chunk, 10) == pytest.approx(10 * (per_step + est.data_seconds_per_step))
+
+
+def test_grid_re_estimates_after_each_chunk(tmp_path: Path) -> None:
+    # a budget that holds one group per chunk: six chunks, a re-estimate after each but the last
+    cfg = _tiny(steps=20, ratios=[0.5, 1.0, 2.0], memory_budget_gib=1e-6)
+    logs: list[str] = []
+    run_toy_grid(cfg, tmp_path, log=logs.append)
+    assert sum(line.startswith("chunk ") for line in logs) == 6
+    assert logs[1].startswith("estimate: ") and logs[2].startswith("  an upper estimate: ")
+    again = [line for line in logs if "re-estimated at" in line]
+    assert len(again) == 5 and "the remaining 1 chunk(s)" in again[-1]
 
 
 def test_bimodality_and_participation_ratio() -> None:

@@ -45,7 +45,7 @@ from safetensors.torch import load_file, save_file
 
 from auditlens.errors import RunFolderError
 from auditlens.evals.mmcs import mmcs, mmcs_with_larger
-from auditlens.sae import ReluL1UntiedConfig, Trainer, TrainerConfig
+from auditlens.sae import ReluL1Untied, ReluL1UntiedConfig, Trainer, TrainerConfig
 from auditlens.toy.config import ToyConfigModel, require
 from auditlens.toy.data import ToyDataConfig, ToyDataset
 
@@ -240,8 +240,22 @@ class ToyGridEstimate(BaseModel):
     """The up-front time estimate from timing a few steps of every group."""
 
     seconds_per_step: dict[str, float] = Field(description="Per (convention, ratio) group: seconds per step.")
+    data_seconds_per_step: float = Field(
+        default=0.0, description="Seconds to draw one batch of toy data (once per step of a chunk)."
+    )
     remaining_cells: int = Field(description="Cells still to train.")
     estimated_seconds: float = Field(description="Estimated training wall time for the remaining cells.")
+    upper_bound: bool = Field(
+        default=False,
+        description="True when the timed steps are slower than most of the run will be: on a CPU in float32, "
+        "members whose codes turn sparse (large coefficients, within tens of steps) take the sparse training path, "
+        "but the estimate times the first steps, where every member's codes are still dense.",
+    )
+
+    def chunk_seconds(self, chunk: list[tuple[Convention, float, float]], steps: int) -> float:
+        """Estimated wall time of ``steps`` steps of one chunk (its groups' step times plus one data batch)."""
+        groups = {f"{c[0]}-r{_fmt(c[1])}" for c in chunk}
+        return steps * (sum(self.seconds_per_step.get(g, 0.0) for g in groups) + self.data_seconds_per_step)
 
 
 def _fmt(v: float) -> str:
@@ -408,7 +422,8 @@ class _Run:
         h = hashlib.sha256(json.dumps([self.cfg.fingerprint(), names]).encode()).hexdigest()[:12]
         return self.out / "chunks" / h
 
-    def train_chunk(self, chunk: list[tuple[Convention, float, float]]) -> None:
+    def train_chunk(self, chunk: list[tuple[Convention, float, float]]) -> int:
+        """Train (or resume) one chunk and store its cells; returns the steps trained in this call."""
         cfg = self.cfg
         cdir = self.chunk_dir(chunk)
         ckpts = sorted((cdir / "checkpoints").glob("step_*")) if cdir.exists() else []
@@ -419,12 +434,14 @@ class _Run:
             trainer = Trainer(
                 [_dict_config(cfg, *c) for c in chunk], _trainer_config(cfg, cfg.steps, True), out_dir=cdir
             )
+        start = trainer.step
         trainer.train(self.batches())
         self.finish(trainer, chunk)
         for old in sorted((cdir / "checkpoints").glob("step_*")):
             for f in old.iterdir():
                 f.unlink()
             old.rmdir()
+        return trainer.step - start
 
     def load_cells(self) -> tuple[list[ToyCell], dict[str, torch.Tensor]]:
         cells, decoders = [], {}
@@ -493,7 +510,13 @@ def estimate_toy_grid(
         torch.set_num_threads(old)
     if groups:
         total += data_s * cfg.steps * len(_chunks(cfg, todo))
-    return ToyGridEstimate(seconds_per_step=per_step, remaining_cells=len(todo), estimated_seconds=total)
+    return ToyGridEstimate(
+        seconds_per_step=per_step,
+        data_seconds_per_step=data_s,
+        remaining_cells=len(todo),
+        estimated_seconds=total,
+        upper_bound=cfg.device == "cpu" and not cfg.bf16 and ReluL1Untied.sparse_density > 0,
+    )
 
 
 def _grid(cfg: ToyGridConfig, cells: dict[str, ToyCell], conv: str, field: str) -> list[list[float]]:
@@ -520,15 +543,21 @@ def run_toy_grid(
     todo = run.todo()
     n_all = len(cfg.cells())
     log(f"toy grid: {n_all} cells, {n_all - len(todo)} already finished, {len(todo)} to train")
-    if todo and estimate:
-        est = estimate_toy_grid(cfg, out)
+    est = estimate_toy_grid(cfg, out) if todo and estimate else None
+    if est is not None:
         worst = max(est.seconds_per_step, key=est.seconds_per_step.__getitem__)
         log(
             f"estimate: {est.estimated_seconds / 60:.1f} min of training "
             f"(slowest group {worst}: {est.seconds_per_step[worst] * 1000:.0f} ms/step × {cfg.steps} steps)"
         )
+        if est.upper_bound:
+            log(
+                "  an upper estimate: timed on the first steps, where all codes are dense; members whose codes turn "
+                "sparse train faster on a CPU, so expect less (re-estimated after each chunk)"
+            )
     chunks = _chunks(cfg, todo)
     t0 = time.perf_counter()
+    measured = estimated = 0.0
     for i, chunk in enumerate(chunks):
         ratios = sorted({c[1] for c in chunk})
         log(
@@ -537,8 +566,18 @@ def run_toy_grid(
         )
         tc = time.perf_counter()
         with _matmul_precision(cfg):
-            run.train_chunk(chunk)
-        log(f"  done in {time.perf_counter() - tc:.1f} s")
+            steps = run.train_chunk(chunk)
+        took = time.perf_counter() - tc
+        log(f"  done in {took:.1f} s")
+        if est is not None and steps > 0:
+            measured += took
+            estimated += est.chunk_seconds(chunk, steps)
+            rest = sum(est.chunk_seconds(c, cfg.steps) for c in chunks[i + 1 :])
+            if rest > 0 and estimated > 0:
+                log(
+                    f"  took {measured / estimated:.2f}× the estimate so far; the remaining "
+                    f"{len(chunks) - i - 1} chunk(s) re-estimated at {rest * measured / estimated / 60:.1f} min"
+                )
     seconds = time.perf_counter() - t0
     cells, decoders = run.load_cells()
     by_key = {c.key: c for c in cells}
