@@ -195,6 +195,14 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
     assert [p.mmcs for p in resumed.pairs] == pytest.approx([p.mmcs for p in whole.pairs], abs=1e-5)
     assert resumed.l0 == pytest.approx(whole.l0, abs=1e-4)
 
+    # another dictionary seed: the same store, other dictionaries (the folder's old sweep is discarded, not resumed);
+    # sae_seed equal to the run's seed is the default sweep
+    other = run_size_sweep(cfg.model_copy(update={"sae_seed": 7}), store, hook, work_dir=tmp_path / "cut")
+    assert other.l0 != pytest.approx(whole.l0, abs=1e-4)
+    same = run_size_sweep(cfg.model_copy(update={"sae_seed": cfg.seed}), store, hook, log=lambda s: None)
+    assert same.l0 == pytest.approx(whole.l0, abs=1e-4)
+    assert cfg.model_copy(update={"sae_seed": 7}).model_fingerprint() == cfg.model_fingerprint()  # model reused
+
     # resample_every reaches the trainer: dead latents are resampled during the sweep
     from auditlens.sae import ReluL1Untied
 
@@ -216,7 +224,8 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
 def test_cli_tiny_transformer_passes_the_sweep_overrides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`--ratios`, `--sae-steps`, `--resample-every` and `--coefficient` reach the run's config; bad lists are refused."""
+    """`--ratios`, `--sae-steps`, `--resample-every`, `--coefficient` and `--sae-seed` reach the run's config; bad lists
+    are refused."""
     from typer.testing import CliRunner
 
     import auditlens.cli.replicate  # noqa: F401  (registers the verb)
@@ -232,11 +241,13 @@ def test_cli_tiny_transformer_passes_the_sweep_overrides(
     monkeypatch.setattr(tt, "run_tiny_transformer", fake_run)
     args = ["replicate", "tiny-transformer", "--out", str(tmp_path / "t"), "--ratios", "2,4,128"]
     r = CliRunner().invoke(
-        app, [*args, "--sae-steps", "300", "--resample-every", "50", "--coefficient", "0.01"]
+        app,
+        [*args, "--sae-steps", "300", "--resample-every", "50", "--coefficient", "0.01", "--sae-seed", "3"],
     )
     assert isinstance(r.exception, RuntimeError) and len(seen) == 1
     cfg = seen[0]
     assert cfg.ratios == [2, 4, 128] and cfg.sae_steps == 300 and cfg.resample_every == 50
+    assert cfg.sae_seed == 3 and cfg.seed == 0
     assert cfg.coefficient == 0.01 and cfg.steps == TinyTransformerConfig().steps
     for bad in ("2,x", "0,4", "4"):
         r = CliRunner().invoke(

@@ -154,6 +154,9 @@ def tiny_transformer(
     sae_steps: int | None = typer.Option(
         None, help="Override the dictionary training steps (default 8,000)."
     ),
+    sae_seed: int | None = typer.Option(
+        None, help="Seed of the dictionaries only (default: the run's seed); reuses the model and store."
+    ),
     source: str = typer.Option("default", help="Text source (default: the offline corpus)."),
     threads: int | None = typer.Option(None, help="torch threads."),
 ) -> None:
@@ -177,6 +180,8 @@ def tiny_transformer(
         update["ratios"] = _numbers(ratios, int)
     if sae_steps is not None:
         update["sae_steps"] = sae_steps
+    if sae_seed is not None:
+        update["sae_seed"] = sae_seed
     cfg = TinyTransformerConfig(**{**base.model_dump(), **update})
     result = run_tiny_transformer(cfg, out, source=source, log=typer.echo)
     s = result.sweep

@@ -95,6 +95,12 @@ class TinyTransformerConfig(ToyConfigModel):
         "did not fire in those N steps). None: never (the seed's replication did not).",
     )
     seed: int = Field(0, description="Seed of the model init, the document order and the dictionaries.")
+    sae_seed: int | None = Field(
+        None,
+        description="Seed of the dictionaries' init and of the order they see the activation rows in (None: seed). "
+        "Another value re-runs only the size sweep: the language model and the store are reused — a check that a "
+        "curve is not one draw's accident.",
+    )
     num_threads: int | None = Field(None, description="torch threads (None: keep).")
 
     @model_validator(mode="after")
@@ -415,9 +421,13 @@ def harvest_mlp_activations(
     return out / "store", hook
 
 
+def _sae_seed(cfg: TinyTransformerConfig) -> int:
+    return cfg.seed if cfg.sae_seed is None else cfg.sae_seed
+
+
 def _sae_trainer_config(cfg: TinyTransformerConfig, steps: int) -> TrainerConfig:
     return TrainerConfig(
-        total_steps=steps, lr=1e-3, progress=False, num_threads=cfg.num_threads, seed=cfg.seed
+        total_steps=steps, lr=1e-3, progress=False, num_threads=cfg.num_threads, seed=_sae_seed(cfg)
     )
 
 
@@ -453,6 +463,10 @@ def run_size_sweep(
                 "resample_every",
             }
         )
+        if (
+            cfg.sae_seed is not None and cfg.sae_seed != cfg.seed
+        ):  # sweeps fingerprinted before it existed resume
+            keep["sae_seed"] = cfg.sae_seed
         fp = hashlib.sha256(json.dumps([keep, store.store_id, hook], sort_keys=True).encode()).hexdigest()[
             :16
         ]
@@ -465,13 +479,15 @@ def run_size_sweep(
         saved["fingerprint"] = fp
         work.mkdir(parents=True, exist_ok=True)
 
-    def batches(seed: int = 0) -> Iterator[torch.Tensor]:
+    sae_seed = _sae_seed(cfg)
+
+    def batches(seed: int = sae_seed) -> Iterator[torch.Tensor]:
         return store.batches(cfg.sae_batch_size, hook_point=hook, epochs=None, seed=seed, drop_last=True)
 
     coef = cfg.coefficient if cfg.coefficient is not None else saved.get("coefficient")
     if coef is None:
         search = find_coefficient_for_l0(
-            ReluL1UntiedConfig(d_in=d_in, d_sae=sizes[0], seed=cfg.seed),
+            ReluL1UntiedConfig(d_in=d_in, d_sae=sizes[0], seed=sae_seed),
             cfg.target_l0,
             batches,
             _sae_trainer_config(cfg, max(200, cfg.sae_steps // 5)),
@@ -482,7 +498,7 @@ def run_size_sweep(
         coef = search.coefficient
         log(f"  coefficient search: α={coef:.3g} gives L0 {search.l0:.1f} (target {cfg.target_l0:g})")
     configs = [
-        ReluL1UntiedConfig(d_in=d_in, d_sae=s, coefficient=coef, name=f"l1_{s}", seed=cfg.seed) for s in sizes
+        ReluL1UntiedConfig(d_in=d_in, d_sae=s, coefficient=coef, name=f"l1_{s}", seed=sae_seed) for s in sizes
     ]
     tcfg = _sae_trainer_config(cfg, cfg.sae_steps)
     if cfg.resample_every:
