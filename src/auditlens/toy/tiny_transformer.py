@@ -463,9 +463,8 @@ def run_size_sweep(
                 "resample_every",
             }
         )
-        if (
-            cfg.sae_seed is not None and cfg.sae_seed != cfg.seed
-        ):  # sweeps fingerprinted before it existed resume
+        # only a seed that changes the sweep enters the fingerprint: sweeps fingerprinted before it existed resume
+        if cfg.sae_seed is not None and cfg.sae_seed != cfg.seed:
             keep["sae_seed"] = cfg.sae_seed
         fp = hashlib.sha256(json.dumps([keep, store.store_id, hook], sort_keys=True).encode()).hexdigest()[
             :16
