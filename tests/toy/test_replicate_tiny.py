@@ -225,7 +225,7 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
 def test_cli_tiny_transformer_passes_the_sweep_overrides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`--ratios`, `--sae-steps`, `--resample-every`, `--coefficient` and `--sae-seed` reach the run's config; bad lists
+    """`--ratios`, `--sae-steps`, `--resample-every`, `--coefficient`, `--seed` and `--sae-seed` reach the run's config; bad lists
     are refused."""
     from typer.testing import CliRunner
 
@@ -249,10 +249,12 @@ def test_cli_tiny_transformer_passes_the_sweep_overrides(
     cfg = seen[0]
     assert cfg.ratios == [2, 4, 128] and cfg.sae_steps == 300 and cfg.resample_every == 50
     assert cfg.sae_seed == 3 and cfg.seed == 0
+    r = CliRunner().invoke(app, [*args, "--seed", "2"])
+    assert isinstance(r.exception, RuntimeError) and seen[-1].seed == 2 and seen[-1].sae_seed is None
     assert cfg.coefficient == 0.01 and cfg.steps == TinyTransformerConfig().steps
     for bad in ("2,x", "0,4", "4"):
         r = CliRunner().invoke(
             app, ["replicate", "tiny-transformer", "--out", str(tmp_path / "b"), "--ratios", bad]
         )
         assert isinstance(r.exception, ConfigError), (bad, r.output)
-    assert len(seen) == 1
+    assert len(seen) == 2

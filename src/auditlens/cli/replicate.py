@@ -154,6 +154,9 @@ def tiny_transformer(
     sae_steps: int | None = typer.Option(
         None, help="Override the dictionary training steps (default 8,000)."
     ),
+    seed: int | None = typer.Option(
+        None, help="Seed of the whole run: model init, document order, dictionaries (default 0)."
+    ),
     sae_seed: int | None = typer.Option(
         None, help="Seed of the dictionaries only (default: the run's seed); reuses the model and store."
     ),
@@ -180,6 +183,8 @@ def tiny_transformer(
         update["ratios"] = _numbers(ratios, int)
     if sae_steps is not None:
         update["sae_steps"] = sae_steps
+    if seed is not None:
+        update["seed"] = seed
     if sae_seed is not None:
         update["sae_seed"] = sae_seed
     cfg = TinyTransformerConfig(**{**base.model_dump(), **update})
