@@ -225,8 +225,8 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
 def test_cli_tiny_transformer_passes_the_sweep_overrides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`--ratios`, `--sae-steps`, `--resample-every`, `--coefficient`, `--seed` and `--sae-seed` reach the run's config; bad lists
-    are refused."""
+    """`--ratios`, `--sae-steps`, `--resample-every`, `--coefficient`, `--seed` and `--sae-seed` reach the run's
+    config; bad lists are refused."""
     from typer.testing import CliRunner
 
     import auditlens.cli.replicate  # noqa: F401  (registers the verb)
