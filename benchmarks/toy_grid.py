@@ -27,7 +27,8 @@ bf16: ``benchmarks/seed_step.py``) make the grid 1.6–1.9× faster than before,
 Since the stacked side also runs sparse-coded members' products over their non-zero codes (CPU; ``--trained`` mode
 of ``seed_step.py``), longer runs favour it: ``--steps 1000`` gave 1.41× (stacked 131 s vs 185 s, one thread; 1.31×
 with the core shared with two other jobs); the first ~100 steps, before L1 has made codes sparse, are dense on both
-sides.
+sides. At the seed's full length, ``--steps 8000``: **1.79×** (stacked 851 s vs 1,524 s one at a time, one thread, the
+other core running a grid job and then a language-model job) — the closest to 2× on a CPU so far, not 2×.
 
     python benchmarks/toy_grid.py                 # default sub-grid, ~1 minute on 1 core
     python benchmarks/toy_grid.py --steps 50 --threads 2
