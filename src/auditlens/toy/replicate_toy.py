@@ -484,7 +484,6 @@ def estimate_toy_grid(
         groups.setdefault((c[0], c[1]), []).append(c)
     ds = ToyDataset(cfg.data, device=cfg.device)
     per_step: dict[str, float] = {}
-    total = 0.0
     n_data = 4
     next(ds.batches(cfg.batch_size, 1))  # warm-up (first kernels on an accelerator), not timed
     _sync(cfg.device)
@@ -510,18 +509,18 @@ def estimate_toy_grid(
                 _sync(cfg.device)
                 s = (time.perf_counter() - t) / timing_steps
                 per_step[f"{conv}-r{_fmt(ratio)}"] = s
-                total += s * cfg.steps
     finally:
         torch.set_num_threads(old)
-    if groups:
-        total += data_s * cfg.steps * len(_chunks(cfg, todo))
-    return ToyGridEstimate(
+    est = ToyGridEstimate(
         seconds_per_step=per_step,
         data_seconds_per_step=data_s,
         remaining_cells=len(todo),
-        estimated_seconds=total,
+        estimated_seconds=0.0,
         upper_bound=cfg.device == "cpu" and not cfg.bf16 and ReluL1Untied.sparse_density > 0,
     )
+    # every chunk steps its groups and draws one data batch per step
+    est.estimated_seconds = sum(est.chunk_seconds(c, cfg.steps) for c in _chunks(cfg, todo))
+    return est
 
 
 def _grid(cfg: ToyGridConfig, cells: dict[str, ToyCell], conv: str, field: str) -> list[list[float]]:
