@@ -103,3 +103,39 @@ def test_bfloat16_products_train_like_float32() -> None:
     for name in ("l1", "topk"):
         assert final["bfloat16"][name] == pytest.approx(final["float32"][name], rel=0.15, abs=0.02)
         assert final["float32"][name] < 0.6
+
+
+def test_seed_layout_has_no_decoder_bias_after_data_init_or_loading() -> None:
+    """The seed layout has no decoder bias: the trainer's data-centre init must not write one into its zero buffer
+    (the training step would ignore it and decode() would add it: evaluation FVU then differs from training FVU), and
+    a checkpoint written before the fix, with the centre stored, loads with the buffer zeroed."""
+    from auditlens.sae import Trainer, TrainerConfig
+
+    g = torch.Generator().manual_seed(0)
+    batches = [
+        torch.randn(64, 8, generator=g) + 3.0 for _ in range(30)
+    ]  # far from the origin: the centre matters
+    tr = Trainer(
+        [ReluL1UntiedConfig(d_in=8, d_sae=32, coefficient=1e-2)],
+        TrainerConfig(
+            total_steps=30, lr=1e-2, progress=False, log_every=30
+        ),  # default b_dec_init: geometric median
+    )
+    tr.train(batches)
+    (m,) = tr.modules
+    assert float(m.b_dec_ND.abs().max()) == 0.0
+    x = batches[-1]
+    with torch.no_grad():
+        eval_mse = float((m.decode(m.encode(x)) / m.act_scale - x / m.act_scale).pow(2).mean())
+    out = m(x)  # with gradients on: the training step (_SeedStep), which never reads b_dec
+    assert "SeedStep" in type(out.losses["total"].grad_fn).__name__
+    assert eval_mse == pytest.approx(float(out.aux["mse"][0]), rel=1e-4)
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    state["b_dec_ND"] = torch.full_like(state["b_dec_ND"], 0.7)  # what an older checkpoint holds
+    fresh = ReluL1Untied([ReluL1UntiedConfig(d_in=8, d_sae=32, coefficient=1e-2)])
+    fresh.load_state_dict(state)
+    assert float(fresh.b_dec_ND.abs().max()) == 0.0
+    with_bias = ReluL1Untied([ReluL1UntiedConfig(d_in=8, d_sae=32, decoder_bias=True)])
+    with_bias.load_state_dict(state)
+    # a learned decoder bias loads as stored
+    assert float(with_bias.b_dec_ND.detach().min()) == pytest.approx(0.7)

@@ -1,4 +1,5 @@
-"""Sparse TopK kernels versus their dense twins: forward values and every gradient."""
+"""Sparse kernels versus their dense twins: the TopK kernels' forward values and every gradient, and the products of
+the stacked ReLU codes' block-diagonal CSR matrix."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import pytest
 import torch
 
 from auditlens.sae import TopK, TopKConfig
-from auditlens.sae.kernels import dense_decode, dense_encode_values, sparse_decode, sparse_encode_values
+from auditlens.sae.kernels import (
+    StackedSparseCodes,
+    dense_decode,
+    dense_encode_values,
+    sparse_decode,
+    sparse_encode_values,
+)
 
 
 @pytest.mark.parametrize("shared_input", [True, False])
@@ -108,3 +115,35 @@ def test_bf16_selection_keeps_exact_fp32_values() -> None:
     assert (chosen - ref).abs().max() < 0.05  # near-ties may swap latents, never by much
     out.loss.backward()
     assert all(torch.isfinite(p.grad).all() for p in m.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_stacked_sparse_codes_products_match_dense(n: int) -> None:
+    """mm, t_mm (per-member right and one right shared by every member) and sample equal the dense products of the
+    block-diagonal matrix; with ``out`` they write into the given slice (NaN before: beta = 0 must ignore it) and
+    leave the rest of the buffer alone."""
+    g = torch.Generator().manual_seed(0)
+    B, F, D = 6, 10, 4
+    codes = torch.relu(torch.randn(n, B, F, generator=g) - 0.8)  # ~20% non-zero, some empty rows and columns
+    flat = codes.view(-1).nonzero().squeeze(1)
+    sp = StackedSparseCodes(flat, codes.view(-1)[flat], n, B, F)
+    dense = torch.block_diag(*codes)  # (n·B, n·F)
+    right_F = torch.randn(n * F, D, generator=g)
+    right_B = torch.randn(n * B, D, generator=g)
+    shared = torch.randn(B, D, generator=g)
+    torch.testing.assert_close(sp.mm(right_F), dense @ right_F)
+    torch.testing.assert_close(sp.t_mm(right_B), dense.t() @ right_B)
+    torch.testing.assert_close(sp.t_mm(shared), dense.t() @ shared.repeat(n, 1))
+    values = torch.randn(flat.numel(), generator=g)
+    other = torch.zeros(n * B * F).index_put_((flat,), values).view(n, B, F)
+    torch.testing.assert_close(sp.t_mm(shared, values), torch.block_diag(*other).t() @ shared.repeat(n, 1))
+    sampled = (right_B @ right_F.t())[dense != 0]
+    torch.testing.assert_close(sp.sample(right_B, right_F), sampled)
+    buf = torch.full((n + 2, F, D), float("nan"))
+    out = sp.t_mm(shared, out=buf[1 : n + 1].view(-1, D))
+    assert out.data_ptr() == buf[1].data_ptr()
+    torch.testing.assert_close(buf[1 : n + 1].reshape(-1, D), dense.t() @ shared.repeat(n, 1))
+    assert bool(buf[0].isnan().all()) and bool(buf[-1].isnan().all())
+    buf = torch.full((n, B, D), float("nan"))
+    sp.mm(right_F, out=buf.view(-1, D))
+    torch.testing.assert_close(buf.view(-1, D), dense @ right_F)

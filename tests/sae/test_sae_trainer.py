@@ -66,6 +66,32 @@ def test_groups_stack_matching_configs_and_training_lowers_fvu() -> None:
             torch.testing.assert_close(norms, torch.ones_like(norms))
 
 
+def test_logged_metrics_are_the_mean_over_the_steps_since_the_last_log() -> None:
+    """The trainer sums each step's metrics on the device and reads them back only when it logs: a logged value is
+    the mean of the steps since the previous log, here checked against forward passes made before each step."""
+    cfgs = [ReluL1UntiedConfig(d_in=D, d_sae=32, coefficient=3e-2, name=f"u{i}") for i in range(2)]
+    cfgs.append(TopKConfig(d_in=D, d_sae=24, k=3, name="t"))
+    t = Trainer(cfgs, TrainerConfig(total_steps=6, lr=1e-2, progress=False, log_every=3))  # type: ignore[arg-type]
+    batches = make_batches(D, batch=32, n=6)
+    t.initialize_from_data(batches[:1])
+    seen: dict[str, list[list[float]]] = {c.name or "": [] for c in cfgs}
+    for x in batches:
+        with torch.no_grad():
+            for g in t.groups:
+                aux = g.module(x).aux
+                for j, i in enumerate(g.indices):
+                    seen[cfgs[i].name or ""].append([float(aux["mse"][j]), float(aux["l0"][j])])
+        t.train_step(x)
+        if t.step % 3 == 0:
+            t._log()
+    assert [h["step"] for h in t.history] == [3, 6]
+    for name, rows in seen.items():
+        for h, part in zip(t.history, (rows[:3], rows[3:]), strict=True):
+            logged = h["members"][name]
+            assert logged["mse"] == pytest.approx(sum(r[0] for r in part) / 3, rel=1e-4)
+            assert logged["l0"] == pytest.approx(sum(r[1] for r in part) / 3, rel=1e-4)
+
+
 def test_lr_and_sparsity_schedules() -> None:
     tc = TrainerConfig(total_steps=100, lr_warmup_steps=10, lr_decay_start=0.8, sparsity_warmup_steps=20)
     t = Trainer([TopKConfig(d_in=4, d_sae=8, k=2)], tc)
@@ -259,14 +285,18 @@ import sys
 import torch
 import torch.distributed as dist
 from safetensors.torch import save_file
-from auditlens.sae import ReluL1TiedConfig, TopKConfig, Trainer, TrainerConfig
+from auditlens.sae import ReluL1TiedConfig, ReluL1UntiedConfig, TopKConfig, Trainer, TrainerConfig
 
 dist.init_process_group("gloo")
 rank, world = dist.get_rank(), dist.get_world_size()
 torch.set_num_threads(1)
 g = torch.Generator().manual_seed(0)
 data = [torch.randn(64, 8, generator=g) * 2 + 1 for _ in range(6)]
-cfgs = [TopKConfig(d_in=8, d_sae=24, k=3), ReluL1TiedConfig(d_in=8, d_sae=24, coefficient=1e-2)]
+cfgs = [
+    TopKConfig(d_in=8, d_sae=24, k=3),
+    ReluL1TiedConfig(d_in=8, d_sae=24, coefficient=1e-2),
+    ReluL1UntiedConfig(d_in=8, d_sae=24, coefficient=1e-2),
+]
 tc = TrainerConfig(total_steps=6, lr=1e-2, progress=False, b_dec_init="mean")
 t = Trainer(cfgs, tc)
 t.train([b[rank::world] for b in data])
@@ -290,7 +320,11 @@ def test_two_process_data_parallel_matches_one_process(tmp_path: Path, torchrun:
 
     g = torch.Generator().manual_seed(0)
     data = [torch.randn(64, 8, generator=g) * 2 + 1 for _ in range(6)]
-    cfgs = [TopKConfig(d_in=8, d_sae=24, k=3), ReluL1TiedConfig(d_in=8, d_sae=24, coefficient=1e-2)]
+    cfgs = [
+        TopKConfig(d_in=8, d_sae=24, k=3),
+        ReluL1TiedConfig(d_in=8, d_sae=24, coefficient=1e-2),
+        ReluL1UntiedConfig(d_in=8, d_sae=24, coefficient=1e-2),  # the seed layout's hand-derived step
+    ]
     t = Trainer(cfgs, TrainerConfig(total_steps=6, lr=1e-2, progress=False, b_dec_init="mean"))  # type: ignore[arg-type]
     t.train(data)
     assert t.tokens == 6 * 64

@@ -30,6 +30,9 @@ def _root() -> None:
 def main() -> None:
     """Console-script entry point: runs the app, printing :class:`AuditlensError` without a traceback."""
     from auditlens.cli import commands  # noqa: F401  (registers the verbs)
+    from auditlens.cpu_memory import keep_freed_memory
+
+    keep_freed_memory()  # every command's CPU work reuses freed memory instead of faulting in fresh pages
 
     try:
         app()

@@ -172,9 +172,11 @@ class Dictionary(nn.Module):
         self.configs = [c.model_copy(update={"act_scale": float(scale)}) for c in self.configs]
 
     def init_decoder_bias(self, center: Tensor) -> None:
-        """Set the decoder bias of every member to ``center`` (normalised units), if the architecture has one."""
+        """Set the decoder bias of every member to ``center`` (normalised units), if the architecture learns one. A
+        layout without a decoder bias keeps its zero buffer: the seed layout's training step never reads it, so a
+        data centre written there would be added by :meth:`decode` alone (evaluation and export, not training)."""
         b = getattr(self, "b_dec_ND", None)
-        if isinstance(b, Tensor):
+        if isinstance(b, nn.Parameter):
             with torch.no_grad():
                 b.copy_(center.to(b).expand_as(b))
 
@@ -204,15 +206,23 @@ def batch_fvu(x: Tensor, x_hat: Tensor, variance: Tensor | None = None) -> Tenso
     """Per-member FVU (seed §5.4): mean((x - x̂)²) / mean((x - mean_batch x)²). x (B,D), x_hat (n,B,D) -> (n,).
 
     ``variance`` replaces the denominator (data parallel: the variance of the global batch)."""
+    return fvu_of_mse((x_hat - x).pow(2).mean(dim=(1, 2)), x, variance)
+
+
+def fvu_of_mse(mse: Tensor, x: Tensor, variance: Tensor | None = None) -> Tensor:
+    """:func:`batch_fvu` from the per-member mean squared error already computed."""
     total = (x - x.mean(0, keepdim=True)).pow(2).mean() if variance is None else variance
-    return (x_hat - x).pow(2).mean(dim=(1, 2)) / total.clamp_min(1e-12)
+    return mse / total.clamp_min(1e-12)
 
 
-def standard_aux(x_norm: Tensor, recon_norm: Tensor, codes_l0: Tensor, fired: Tensor) -> dict[str, Tensor]:
-    """Diagnostics every architecture reports (detached)."""
+def standard_aux(
+    x_norm: Tensor, recon_norm: Tensor, codes_l0: Tensor, fired: Tensor, variance: Tensor | None = None
+) -> dict[str, Tensor]:
+    """Diagnostics every architecture reports (detached); ``variance`` as in :func:`batch_fvu` (pass the module's
+    :attr:`~Dictionary.variance_override`, so that data-parallel runs log the global batch's FVU)."""
     with torch.no_grad():
         mse = (recon_norm - x_norm).pow(2).mean(dim=(1, 2))
-        return {"mse": mse, "fvu": batch_fvu(x_norm, recon_norm), "l0": codes_l0, "fired": fired}
+        return {"mse": mse, "fvu": fvu_of_mse(mse, x_norm, variance), "l0": codes_l0, "fired": fired}
 
 
 def stack_init(fn: Any, generators: list[torch.Generator]) -> Tensor:

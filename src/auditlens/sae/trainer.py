@@ -33,6 +33,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from auditlens.cpu_memory import keep_freed_memory
 from auditlens.sae.base import Dictionary, DictionaryConfig
 from auditlens.sae.checkpoint import save_dictionary, write_dir_atomically
 from auditlens.sae.data import BiasInit, check_batch, estimate_data_stats, peek
@@ -95,6 +96,12 @@ class TrainerConfig(BaseModel):
         default=None, gt=0, description="torch.set_num_threads for training (None: keep)."
     )
     fused_adam: bool = Field(default=True, description="Use torch's fused Adam kernel where available.")
+    keep_freed_memory: bool = Field(
+        default=True,
+        description="On a CPU, have glibc malloc keep freed memory for reuse (process-wide, once; "
+        ":func:`auditlens.cpu_memory.keep_freed_memory`): without it a step's large temporaries come back as fresh "
+        "pages every step, a quarter of a toy-grid step in page faults. Memory the process frees is then kept.",
+    )
     matmul_dtype: Literal["float32", "bfloat16"] = Field(
         default="float32",
         description="'bfloat16': the forward and backward passes run under torch.autocast, so matrix products take "
@@ -146,10 +153,14 @@ class TrainResult(BaseModel):
 class _Group:
     """Members stacked into one module, with their position in the trainer's config list."""
 
-    def __init__(self, module: Dictionary, indices: list[int]):
+    def __init__(self, module: Dictionary, indices: list[int], device: torch.device):
         self.module = module
         self.indices = indices
-        self.tokens_since_fired = torch.zeros(module.n, module.d_sae, dtype=torch.int64)
+        #: on the training device, so that the per-step bookkeeping never waits for it
+        self.tokens_since_fired = torch.zeros(module.n, module.d_sae, dtype=torch.int64, device=device)
+        #: (5, n) sums of (mse, fvu, l0, dead share, loss) since the last log, on the device, and their count
+        self.recent_sums: Tensor | None = None
+        self.recent_steps = 0
         #: per-input squared error (n, B) kept for one step when dead latents are to be resampled
         self.resample_err: Tensor | None = None
 
@@ -214,6 +225,8 @@ class Trainer:
         self.d_in = cfgs[0].d_in
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.device = torch.device(config.device)
+        if config.keep_freed_memory and self.device.type == "cpu":
+            keep_freed_memory()
         #: data parallel: each process passes its own shard of every global batch; gradients are averaged
         self.rank, self.world = _world()
         self.step = 0
@@ -230,7 +243,7 @@ class Trainer:
             members = [cfgs[i] for i in indices]
             cls, _ = get_architecture(members[0].architecture)
             gens = [torch.Generator().manual_seed(int(m.seed or 0)) for m in members]
-            self.groups.append(_Group(cls(members, gens).to(self.device), indices))
+            self.groups.append(_Group(cls(members, gens).to(self.device), indices, self.device))
         param_groups = [
             {"params": list(g.module.parameters()), "lr": config.lr or default_lr(g.module.configs[0])}
             for g in self.groups
@@ -246,7 +259,6 @@ class Trainer:
         for g in self.groups:
             if g.module.constrain_decoder_norm:
                 g.module.normalize_decoder()
-        self._recent: dict[str, list[Tensor]] = {}
 
     # ------------------------------------------------------------------ schedules
     def lr_factor(self, step: int) -> float:
@@ -393,7 +405,7 @@ class Trainer:
         fired_list = []
         variance = self._global_variance(x) if self.world > 1 else None
         for g in self.groups:
-            dead = (g.tokens_since_fired >= c.dead_window_tokens).to(self.device)
+            dead = g.tokens_since_fired >= c.dead_window_tokens
             g.module.variance_override = None if variance is None else variance / g.module.act_scale**2
             try:
                 with self._autocast():
@@ -440,7 +452,7 @@ class Trainer:
             if g.module.constrain_decoder_norm:
                 g.module.normalize_decoder()
             g.tokens_since_fired += B * self.world
-            g.tokens_since_fired[fired.cpu()] = 0
+            g.tokens_since_fired.masked_fill_(fired, 0)
             if g.resample_err is not None:
                 self._resample(g, x, g.resample_err)
                 g.resample_err = None
@@ -478,10 +490,9 @@ class Trainer:
 
     @torch.no_grad()
     def _resample(self, g: _Group, x: Tensor, sq_err: Tensor) -> None:
-        dead = g.tokens_since_fired >= self.config.dead_window_tokens
+        dead_dev = dead = g.tokens_since_fired >= self.config.dead_window_tokens
         if not bool(dead.any()):
             return
-        dead_dev = dead.to(self.device)
         g.module.resample(dead_dev, g.module.normalise(x), sq_err, self.generator)
         if self.world > 1:  # every process resampled from its own shard: keep rank 0's choice
             for p in g.module.parameters():
@@ -495,6 +506,7 @@ class Trainer:
         g.tokens_since_fired[dead] = 0
 
     def _accumulate(self, g: _Group, losses: dict[str, Tensor], aux: dict[str, Tensor], dead: Tensor) -> None:
+        """Adds this step's metrics to the group's running sums, on the device (read back only when logged)."""
         vals = torch.stack(
             [
                 aux["mse"].detach(),
@@ -503,17 +515,21 @@ class Trainer:
                 dead.float().mean(-1),
                 losses["total"].detach(),
             ]
-        ).cpu()
-        for j, i in enumerate(g.indices):
-            self._recent.setdefault(self.configs[i].name or "", []).append(vals[:, j])
+        ).float()
+        g.recent_sums = vals if g.recent_sums is None else g.recent_sums.add_(vals)
+        g.recent_steps += 1
 
     def member_metrics(self) -> list[MemberMetrics]:
-        if not self._recent and getattr(self, "_last_metrics", None):
+        if all(g.recent_steps == 0 for g in self.groups) and getattr(self, "_last_metrics", None):
             return list(self._last_metrics)
+        means: dict[int, list[float]] = {}
+        for g in self.groups:
+            if g.recent_sums is not None and g.recent_steps:
+                cols = (g.recent_sums / g.recent_steps).cpu().t().tolist()
+                means.update(zip(g.indices, cols, strict=True))
         out = []
-        for cfg in self.configs:
-            rows = self._recent.get(cfg.name or "")
-            v = torch.stack(rows).mean(0).tolist() if rows else [math.nan] * 5
+        for i, cfg in enumerate(self.configs):
+            v = means.get(i, [math.nan] * 5)
             out.append(
                 MemberMetrics(
                     name=cfg.name or "",
@@ -543,7 +559,8 @@ class Trainer:
         }
         self.history.append(rec)
         self._last_metrics = self.member_metrics()
-        self._recent = {}
+        for g in self.groups:
+            g.recent_sums, g.recent_steps = None, 0
         return rec
 
     # ------------------------------------------------------------------ checkpoints
@@ -565,7 +582,7 @@ class Trainer:
                         hint=f"last good checkpoint: {self.last_checkpoint or 'none written'}",
                     )
                 tensors[f"group{gi}.module.{k}"] = v.detach().cpu().contiguous()
-            tensors[f"group{gi}.tokens_since_fired"] = g.tokens_since_fired.clone()
+            tensors[f"group{gi}.tokens_since_fired"] = g.tokens_since_fired.to("cpu", copy=True)
         opt_state = self.optimizer.state_dict()
         for pi, st in opt_state["state"].items():
             for k, v in st.items():
@@ -628,7 +645,7 @@ class Trainer:
             sd = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
             g.module.load_state_dict(sd, strict=True)
             g.module.configs = [trainer.configs[i] for i in g.indices]
-            g.tokens_since_fired = tensors[f"group{gi}.tokens_since_fired"].clone()
+            g.tokens_since_fired = tensors[f"group{gi}.tokens_since_fired"].to(trainer.device, copy=True)
         opt_sd = trainer.optimizer.state_dict()
         state: dict[int, dict[str, Tensor]] = {}
         for k, v in tensors.items():

@@ -42,15 +42,22 @@ def l1_terms(cfgs: list[L1Config], codes_NBF: Tensor) -> Tensor:
 
 
 def l1_output(
-    cfgs: list[L1Config], xn: Tensor, recon: Tensor, codes: Tensor, sparsity_scale: float, act_scale: Tensor
+    cfgs: list[L1Config],
+    xn: Tensor,
+    recon: Tensor,
+    codes: Tensor,
+    sparsity_scale: float,
+    act_scale: Tensor,
+    variance: Tensor | None = None,
 ) -> DictionaryOutput:
-    """The train-step output of a ReLU + L1 dictionary (normalised units in, raw units out)."""
+    """The train-step output of a ReLU + L1 dictionary (normalised units in, raw units out); ``variance`` as in
+    :func:`~auditlens.sae.base.standard_aux`."""
     rec = (recon - xn).pow(2).mean(dim=(1, 2))
     l1 = l1_terms(cfgs, codes)
     total = rec + sparsity_scale * l1
     with torch.no_grad():
         active = codes > 0
-        aux = standard_aux(xn, recon, active.sum(-1).float().mean(-1), active.any(1))
+        aux = standard_aux(xn, recon, active.sum(-1).float().mean(-1), active.any(1), variance)
     return DictionaryOutput(
         recon * act_scale,
         codes,

@@ -90,7 +90,9 @@ class BatchTopK(EncDecDictionary):
         losses["total"] = total
         with torch.no_grad():
             active = codes > 0
-            aux = standard_aux(xn, recon.detach(), active.sum(-1).float().mean(-1), active.any(1))
+            aux = standard_aux(
+                xn, recon.detach(), active.sum(-1).float().mean(-1), active.any(1), self.variance_override
+            )
         return DictionaryOutput(recon * self.act_scale, codes, None, None, total.sum(), losses, aux)
 
     def encode(self, x: Tensor) -> Tensor:

@@ -116,7 +116,9 @@ class JumpReLU(EncDecDictionary):
         total = rec + sparsity_scale * sparsity
         with torch.no_grad():
             active = codes > 0
-            aux = standard_aux(xn, recon.detach(), active.sum(-1).float().mean(-1), active.any(1))
+            aux = standard_aux(
+                xn, recon.detach(), active.sum(-1).float().mean(-1), active.any(1), self.variance_override
+            )
         losses = {"reconstruction": rec, "l0": sparsity, "total": total}
         return DictionaryOutput(recon * self.act_scale, codes, None, None, total.sum(), losses, aux)
 

@@ -83,7 +83,9 @@ class TopK(EncDecDictionary):
             fired = (
                 counts.scatter_add_(1, top_idx.reshape(self.n, -1), active.reshape(self.n, -1).to(counts)) > 0
             )
-            aux = standard_aux(xn, recon.detach(), active.sum(-1).float().mean(-1), fired)
+            aux = standard_aux(
+                xn, recon.detach(), active.sum(-1).float().mean(-1), fired, self.variance_override
+            )
         return DictionaryOutput(recon * self.act_scale, None, top_vals, top_idx, total.sum(), losses, aux)
 
     def encode(self, x: Tensor) -> Tensor:
