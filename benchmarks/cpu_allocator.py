@@ -8,8 +8,9 @@ one thread) for ``--warm`` steps, so that codes are as sparse as they get early 
 steps and counts the minor page faults of the whole process. The sides alternate ``--repeats`` times; the best time
 of each is reported, and the ratio of the two.
 
-Measured (2026-11-27, 2-core dev box, 1 thread, --warm 1000 --steps 200): 74–78 ms/step kept vs 96–127 ms/step
-returned (3.3–4.0 million minor faults vs 0.2 million) — the spread of the ``return`` side is itself the symptom.
+Measured (2026-11-27, 2-core dev box, 1 thread, defaults, the other core mostly idle): kept 78.9 / 73.7 ms/step,
+returned 91.1 / 98.8 ms/step, **1.24×**; minor faults in the 200 timed steps: 0–2 kept, 1.6–2.0 million returned.
+(Before the step itself stopped allocating a 64 MiB int64 mask per group, the same comparison was 86 vs 110–127 ms.)
 
     python benchmarks/cpu_allocator.py              # ~8 minutes on one core
     python benchmarks/cpu_allocator.py --warm 300 --steps 100 --repeats 1

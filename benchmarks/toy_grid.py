@@ -16,19 +16,19 @@ Prints one JSON object with both wall times, dictionaries·steps per second and 
 Both sides use torch's fused Adam (the best setting on CPU and GPU; before 2026-11-27 the CPU runs used the slower
 multi-tensor Adam on both sides). ``--bf16`` runs both sides with bfloat16 matrix products (autocast).
 
-Measured (2026-11-27): on one NVIDIA H100, 2.13× (default sub-grid, 32 dictionaries, 300 steps) and 2.10× (the
-seed's full 17 × 8 grid of one convention, 136 dictionaries, 100 steps) — with the older stacked code. On CPUs the
-target is NOT met: on the 2-core dev box, one thread, the other core busy with another job, 0.95× (100 steps; stacked
-19.8 s vs 18.8 s), 0.89× with ``--bf16`` (13.9 s vs 12.4 s), 1.07× with ``--regenerate-data`` (30 steps). Earlier
-(multi-tensor Adam both sides, the autograd graph on the stacked side): 0.97× / 1.21×, 0.75× for small sizes only,
-0.62× with 16 threads on the H100 host's CPU. On a CPU both sides run the same matrix products and both are bound by
-them, so stacking saves nothing but the data stream; the stacked side's own gains (hand-derived step, fused Adam,
-bf16: ``benchmarks/seed_step.py``) make the grid 1.6–1.9× faster than before, not faster than a bare loop.
-Since the stacked side also runs sparse-coded members' products over their non-zero codes (CPU; ``--trained`` mode
-of ``seed_step.py``), longer runs favour it: ``--steps 1000`` gave 1.41× (stacked 131 s vs 185 s, one thread; 1.31×
-with the core shared with two other jobs); the first ~100 steps, before L1 has made codes sparse, are dense on both
-sides. At the seed's full length, ``--steps 8000``: **1.79×** (stacked 851 s vs 1,524 s one at a time, one thread, the
-other core running a grid job and then a language-model job) — the closest to 2× on a CPU so far, not 2×.
+Measured now (2026-11-27, 2-core dev box, one thread, the other core busy with other jobs): ``--steps 8000`` (the
+seed's length) **2.50×** (stacked 609 s vs 1,523 s one at a time), ``--steps 1000`` **1.96×** (92.9 s vs 182.5 s),
+default 100 steps ~1× (before L1 has made codes sparse both sides run the same dense products). The stacked side wins
+on a CPU by running sparse-coded members' products over their non-zero codes (``seed_step.py --trained``) and by not
+re-faulting its large temporaries every step (glibc malloc keeps freed memory, ``auditlens.cpu_memory``, applied by
+the ``Trainer`` on a CPU — process-wide, so the one-at-a-time side runs with it too; its tensors are small and it
+gains little: 1,524 → 1,523 s). On one NVIDIA H100: 2.13× (default sub-grid, 300 steps) and 2.10× (the seed's full
+17 × 8 grid of one convention, 136 dictionaries, 100 steps), with older stacked code.
+
+History on the CPU, for the record: 0.95× at 100 steps (0.89× ``--bf16``, 1.07× ``--regenerate-data``) with the
+hand-derived step and fused Adam; before that 0.97× / 1.21× (multi-tensor Adam, autograd graph), 0.62× with 16 threads
+on the H100 host's CPU; with the sparse path, 1.41× at 1,000 steps and 1.79× at 8,000 (851 s vs 1,524 s); then the
+allocator setting and copy-free gradient writes gave the numbers above.
 
     python benchmarks/toy_grid.py                 # default sub-grid, ~1 minute on 1 core
     python benchmarks/toy_grid.py --steps 50 --threads 2

@@ -3,8 +3,8 @@
 A CPU training step allocates the same large temporaries every step (codes, reconstructions, gradients: megabytes
 each). glibc's malloc serves blocks above its mmap threshold with fresh ``mmap`` pages and hands freed memory at the
 top of the heap back to the OS above its trim threshold; both adapt at run time, and a training loop keeps tripping
-them, so every step pays page faults on memory it just freed — on the toy grid's sub-grid, 3.3 million minor faults
-in 1,200 steps and a quarter of the step time (``benchmarks/cpu_allocator.py``). Raising both thresholds once (mmap
+them, so every step pays page faults on memory it just freed — on the toy grid's benchmark sub-grid, 1.6–2 million
+minor faults in 200 steps, and steps 1.24x slower (``benchmarks/cpu_allocator.py``). Raising both thresholds once (mmap
 to its 32 MiB maximum, trim to 1 GiB) lets the heap reuse those blocks. The cost: memory freed by the process is
 kept for reuse rather than returned to the OS (the resident size stays near its peak instead of dropping between
 steps).
