@@ -18,7 +18,8 @@ multi-tensor Adam on both sides). ``--bf16`` runs both sides with bfloat16 matri
 
 Measured now (2026-11-27, 2-core dev box, one thread, the other core busy with other jobs): ``--steps 8000`` (the
 seed's length) **2.50×** (stacked 609 s vs 1,523 s one at a time), ``--steps 1000`` **1.96×** (92.9 s vs 182.5 s),
-default 100 steps ~1× (before L1 has made codes sparse both sides run the same dense products). The stacked side wins
+default 100 steps 1.38× (16.2 s vs 22.3 s, the other core idle; 0.95× before the changes below, when both sides ran
+the same dense products until L1 made codes sparse). The stacked side wins
 on a CPU by running sparse-coded members' products over their non-zero codes (``seed_step.py --trained``) and by not
 re-faulting its large temporaries every step (glibc malloc keeps freed memory, ``auditlens.cpu_memory``, applied by
 the ``Trainer`` on a CPU — process-wide, so the one-at-a-time side runs with it too; its tensors are small and it
