@@ -8,7 +8,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from auditlens.sae.base import DictionaryConfig, DictionaryOutput, standard_aux
+from auditlens.sae.base import Dictionary, DictionaryConfig, DictionaryOutput, standard_aux
 
 
 class L1Config(DictionaryConfig):
@@ -42,16 +42,12 @@ def l1_terms(cfgs: list[L1Config], codes_NBF: Tensor) -> Tensor:
 
 
 def l1_output(
-    cfgs: list[L1Config],
-    xn: Tensor,
-    recon: Tensor,
-    codes: Tensor,
-    sparsity_scale: float,
-    act_scale: Tensor,
-    variance: Tensor | None = None,
+    module: Dictionary, xn: Tensor, recon: Tensor, codes: Tensor, sparsity_scale: float
 ) -> DictionaryOutput:
-    """The train-step output of a ReLU + L1 dictionary (normalised units in, raw units out); ``variance`` as in
-    :func:`~auditlens.sae.base.standard_aux`."""
+    """The train-step output of a ReLU + L1 dictionary (normalised units in, raw units out); the FVU diagnostic honours
+    the module's ``variance_override`` (data parallel)."""
+    cfgs: list[L1Config] = module.configs  # type: ignore[assignment]
+    act_scale, variance = module.act_scale, module.variance_override
     rec = (recon - xn).pow(2).mean(dim=(1, 2))
     l1 = l1_terms(cfgs, codes)
     total = rec + sparsity_scale * l1

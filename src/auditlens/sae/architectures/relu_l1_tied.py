@@ -48,15 +48,7 @@ class ReluL1Tied(Dictionary):
         M = self.dictionary_NFD()
         codes = torch.relu(torch.matmul(xn, M.transpose(1, 2)) + self.b_enc_NF[:, None, :])
         recon = torch.bmm(codes, M)
-        return l1_output(
-            self.configs,  # type: ignore[arg-type]
-            xn,
-            recon,
-            codes,
-            sparsity_scale,
-            self.act_scale,
-            self.variance_override,
-        )
+        return l1_output(self, xn, recon, codes, sparsity_scale)
 
     def encode(self, x: Tensor) -> Tensor:
         M = self.dictionary_NFD()

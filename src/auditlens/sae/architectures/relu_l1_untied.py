@@ -104,15 +104,7 @@ class ReluL1Untied(Dictionary):
             return self._seed_forward(xn, sparsity_scale)
         codes = self._encode_norm(xn)
         recon = torch.bmm(codes, self.decoder_NFD()) + self.b_dec_ND[:, None, :]
-        return l1_output(
-            self.configs,  # type: ignore[arg-type]
-            xn,
-            recon,
-            codes,
-            sparsity_scale,
-            self.act_scale,
-            self.variance_override,
-        )
+        return l1_output(self, xn, recon, codes, sparsity_scale)
 
     def _seed_forward(self, xn: Tensor, sparsity_scale: float) -> DictionaryOutput:
         alpha = l1_weights(self.configs, self.d_sae, xn)  # type: ignore[arg-type]
