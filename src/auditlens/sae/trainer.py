@@ -490,10 +490,10 @@ class Trainer:
 
     @torch.no_grad()
     def _resample(self, g: _Group, x: Tensor, sq_err: Tensor) -> None:
-        dead_dev = dead = g.tokens_since_fired >= self.config.dead_window_tokens
+        dead = g.tokens_since_fired >= self.config.dead_window_tokens  # on the device
         if not bool(dead.any()):
             return
-        g.module.resample(dead_dev, g.module.normalise(x), sq_err, self.generator)
+        g.module.resample(dead, g.module.normalise(x), sq_err, self.generator)
         if self.world > 1:  # every process resampled from its own shard: keep rank 0's choice
             for p in g.module.parameters():
                 torch.distributed.broadcast(p.data, src=0)
@@ -502,7 +502,7 @@ class Trainer:
             st = self.optimizer.state.get(p, {})
             for key in ("exp_avg", "exp_avg_sq"):
                 if key in st:
-                    st[key][dead_dev] = 0.0
+                    st[key][dead] = 0.0
         g.tokens_since_fired[dead] = 0
 
     def _accumulate(self, g: _Group, losses: dict[str, Tensor], aux: dict[str, Tensor], dead: Tensor) -> None:
