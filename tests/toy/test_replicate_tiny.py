@@ -195,10 +195,22 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
     assert [p.mmcs for p in resumed.pairs] == pytest.approx([p.mmcs for p in whole.pairs], abs=1e-5)
     assert resumed.l0 == pytest.approx(whole.l0, abs=1e-4)
 
-    # another dictionary seed: the same store, other dictionaries (the folder's old sweep is discarded, not resumed);
+    # another dictionary seed: the same store, other dictionaries (the folder's sweep is parked beside it, not
+    # resumed and not deleted; running the first settings again brings it back, finished, with nothing retrained);
     # sae_seed equal to the run's seed is the default sweep
-    other = run_size_sweep(cfg.model_copy(update={"sae_seed": 7}), store, hook, work_dir=tmp_path / "cut")
+    logs = []
+    other = run_size_sweep(
+        cfg.model_copy(update={"sae_seed": 7}), store, hook, work_dir=tmp_path / "cut", log=logs.append
+    )
     assert other.l0 != pytest.approx(whole.l0, abs=1e-4)
+    assert any("held a size sweep of other settings" in line for line in logs)
+    assert len(list(tmp_path.glob("cut-*"))) == 1
+    logs = []
+    back = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut", log=logs.append)
+    assert any("resuming the size sweep parked in" in line for line in logs)
+    assert any("resuming the size sweep from step 250" in line for line in logs)
+    assert back.l0 == pytest.approx(whole.l0, abs=1e-4)
+    assert len(list(tmp_path.glob("cut-*"))) == 1  # now the sae_seed 7 sweep is the parked one
     same = run_size_sweep(cfg.model_copy(update={"sae_seed": cfg.seed}), store, hook, log=lambda s: None)
     assert same.l0 == pytest.approx(whole.l0, abs=1e-4)
     # the language model (and so its store) does not depend on the dictionary seed
@@ -258,3 +270,24 @@ def test_cli_tiny_transformer_passes_the_sweep_overrides(
         )
         assert isinstance(r.exception, ConfigError), (bad, r.output)
     assert len(seen) == 2
+
+
+def test_sweep_fingerprint_accepts_sweeps_made_before_resample_every() -> None:
+    """A sweep fingerprinted before ``resample_every`` existed (no such key) is the same sweep when it is None; with
+    resampling on, only the new fingerprint names it."""
+    import hashlib
+    import json
+
+    from auditlens.toy.tiny_transformer import _sweep_fingerprints
+
+    cfg = _cfg()
+    keys = {"ratios", "sae_steps", "sae_batch_size", "coefficient", "target_l0", "seed"}
+    legacy = hashlib.sha256(
+        json.dumps([cfg.model_dump(include=keys), "store1", "blocks.2.mlp.post"], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    fp, accepted = _sweep_fingerprints(cfg, "store1", "blocks.2.mlp.post")
+    assert accepted == {fp, legacy} and fp != legacy
+    fp_r, accepted_r = _sweep_fingerprints(
+        cfg.model_copy(update={"resample_every": 50}), "store1", "blocks.2.mlp.post"
+    )
+    assert accepted_r == {fp_r} and fp_r not in accepted

@@ -23,6 +23,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -431,6 +432,62 @@ def _sae_trainer_config(cfg: TinyTransformerConfig, steps: int) -> TrainerConfig
     )
 
 
+def _sweep_fingerprints(cfg: TinyTransformerConfig, store_id: str, hook: str) -> tuple[str, set[str]]:
+    """The size sweep's fingerprint, and every fingerprint that names the same sweep (earlier versions' included)."""
+    keep = cfg.model_dump(
+        include={
+            "ratios",
+            "sae_steps",
+            "sae_batch_size",
+            "coefficient",
+            "target_l0",
+            "seed",
+            "resample_every",
+        }
+    )
+    # only a seed that changes the sweep enters the fingerprint: sweeps fingerprinted before it existed resume
+    if cfg.sae_seed is not None and cfg.sae_seed != cfg.seed:
+        keep["sae_seed"] = cfg.sae_seed
+
+    def digest(d: dict[str, Any]) -> str:
+        return hashlib.sha256(json.dumps([d, store_id, hook], sort_keys=True).encode()).hexdigest()[:16]
+
+    fp = digest(keep)
+    accepted = {fp}
+    if keep["resample_every"] is None:  # sweeps fingerprinted before resample_every existed
+        accepted.add(digest({k: v for k, v in keep.items() if k != "resample_every"}))
+    return fp, accepted
+
+
+def _claim_sweep_folder(
+    work: Path, fp: str, accepted: set[str], log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Make ``work`` hold this sweep: park another sweep found there beside it (``<work>-<fingerprint>``), bring back a
+    parked one of these settings; returns the folder's saved state (``sweep.json``) with the fingerprint set."""
+    meta = work / "sweep.json"
+    saved: dict[str, Any] = json.loads(meta.read_text()) if meta.exists() else {}
+    if work.exists() and saved.get("fingerprint") not in accepted and any(work.iterdir()):
+        parked = work.with_name(f"{work.name}-{saved.get('fingerprint') or 'unknown'}")
+        if parked.exists():
+            shutil.rmtree(parked)  # an older copy of that same parked sweep
+        work.rename(parked)
+        log(f"  {work} held a size sweep of other settings: moved to {parked.name}")
+        saved = {}
+    if not work.exists() or not any(work.iterdir()):
+        for old in accepted:
+            parked = work.with_name(f"{work.name}-{old}")
+            if parked.exists():
+                if work.exists():
+                    work.rmdir()
+                parked.rename(work)
+                log(f"  resuming the size sweep parked in {parked.name}")
+                saved = json.loads(meta.read_text()) if meta.exists() else {}
+                break
+    saved["fingerprint"] = fp
+    work.mkdir(parents=True, exist_ok=True)
+    return saved
+
+
 def run_size_sweep(
     cfg: TinyTransformerConfig,
     store_dir: str | Path,
@@ -441,8 +498,9 @@ def run_size_sweep(
 ) -> SizeSweepResult:
     """Train one dictionary per size on the store (all in one trainer), then compare consecutive sizes.
 
-    With ``work_dir`` the coefficient found and trainer checkpoints are kept there, so an interrupted sweep resumes
-    (a sweep of other settings or another store in that folder is discarded)."""
+    With ``work_dir`` the coefficient found and trainer checkpoints are kept there, so an interrupted sweep resumes.
+    A sweep of other settings or another store found there is not deleted: it is moved aside to
+    ``<work_dir>-<its fingerprint>`` and moved back when those settings run again."""
     from auditlens.activations import ActivationStore
 
     t0 = time.perf_counter()
@@ -452,31 +510,8 @@ def run_size_sweep(
     work = Path(work_dir) if work_dir is not None else None
     saved: dict = {}
     if work is not None:
-        keep = cfg.model_dump(
-            include={
-                "ratios",
-                "sae_steps",
-                "sae_batch_size",
-                "coefficient",
-                "target_l0",
-                "seed",
-                "resample_every",
-            }
-        )
-        # only a seed that changes the sweep enters the fingerprint: sweeps fingerprinted before it existed resume
-        if cfg.sae_seed is not None and cfg.sae_seed != cfg.seed:
-            keep["sae_seed"] = cfg.sae_seed
-        fp = hashlib.sha256(json.dumps([keep, store.store_id, hook], sort_keys=True).encode()).hexdigest()[
-            :16
-        ]
-        meta = work / "sweep.json"
-        if meta.exists():
-            saved = json.loads(meta.read_text())
-            if saved.get("fingerprint") != fp:
-                shutil.rmtree(work)
-                saved = {}
-        saved["fingerprint"] = fp
-        work.mkdir(parents=True, exist_ok=True)
+        fp, accepted = _sweep_fingerprints(cfg, store.store_id, hook)
+        saved = _claim_sweep_folder(work, fp, accepted, log)
 
     sae_seed = _sae_seed(cfg)
 
