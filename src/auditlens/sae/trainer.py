@@ -545,9 +545,9 @@ class Trainer:
         return out
 
     def _log(self) -> dict[str, Any]:
+        metrics = self.member_metrics()  # reads each group's device sums once
         members = {
-            m.name: m.model_dump(include={"mse", "fvu", "l0", "dead_fraction", "loss"})
-            for m in self.member_metrics()
+            m.name: m.model_dump(include={"mse", "fvu", "l0", "dead_fraction", "loss"}) for m in metrics
         }
         rec = {
             "step": self.step,
@@ -558,7 +558,7 @@ class Trainer:
             "members": members,
         }
         self.history.append(rec)
-        self._last_metrics = self.member_metrics()
+        self._last_metrics = metrics
         for g in self.groups:
             g.recent_sums, g.recent_steps = None, 0
         return rec
