@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,7 @@ def write_html_report(
     images: Sequence[str | Path] | None = None,
 ) -> Path:
     """Write ``index.html`` in ``out_dir``: the claims table, free-text sections (escaped) and every PNG (all PNGs
-    under ``out_dir`` when ``images`` is None), linked by relative path."""
+    under ``out_dir`` when ``images`` is None), linked relative to the page (any path to ``out_dir`` works)."""
     out = Path(out_dir)
     imgs = [Path(p) for p in images] if images is not None else sorted(out.rglob("*.png"))
     parts = [
@@ -212,7 +213,7 @@ def write_html_report(
         )
     parts.append("<h2>Figures</h2>")
     for p in imgs:
-        rel = p.relative_to(out) if p.is_absolute() and p.is_relative_to(out) else p
+        rel = Path(os.path.relpath(p.resolve(), out.resolve())).as_posix()  # from the page's folder
         parts.append(
             f"<figure><img src='{html.escape(str(rel))}' style='max-width:100%'><figcaption>{html.escape(str(rel))}</figcaption></figure>"
         )
