@@ -15,12 +15,15 @@ does not depend on its grid), and one with other data or optimisation settings i
 
 Measured (2026-11-27): the quick grid (90 dictionaries × 1,500 steps) trained in 55 s on one core of the 2-core dev
 box with the other core busy (263 s before the hand-derived step and fused Adam, also on a loaded core; 60 s with
-``bf16``, which does not pay at d=32); the full seed grid (272 dictionaries × 8,000 steps) is estimated at 35 min of
-training on one H100 (``--device cuda``; measured with the older code) and, on one dev-box core, 42 h in float32 and
-31 h with ``bf16`` (``--estimate-only --threads 1``; 48 h on two threads before). The sub-grid ratios 0.25–1 × 17
-coefficients × both conventions (102 dictionaries × 8,000 steps) trained in 2,993 s on one core (estimate printed:
-52.8 min). ``bf16`` against float32 on the quick grid: MMCS with truth within 0.0009 in every cell, dead counts within
-3, the same 15 of 90 cells above 0.9.
+``bf16``, which does not pay at d=32). The full seed grid (272 dictionaries × 8,000 steps) trained in about 12 min on
+one H100 in float32 (``--device cuda``: three chunks of 263 s, ~255 s — interrupted near its end and resumed from its
+step-7,000 checkpoint — and 180 s; estimate printed 10.1 min; results in ``docs/results/toy-h100-2026-11-27``); on one
+dev-box core it is estimated at 42 h in float32 and 31 h with ``bf16`` (``--estimate-only --threads 1``; 48 h on two
+threads before). The sub-grid ratios 0.25–1 × 17 coefficients × both conventions (102 dictionaries × 8,000 steps)
+trained in 2,993 s on one core (estimate printed: 52.8 min). ``bf16`` against float32 on the quick grid: MMCS with
+truth within 0.0009 in every cell, dead counts within 3, the same 15 of 90 cells above 0.9. The H100 grid against
+the CPU one on their 204 shared cells (both float32): MMCS with truth within 0.011 (median 0), dead counts within
+45, the same 47 cells above 0.9.
 
 The up-front estimate times a few of the first steps, where every code is still dense. On a CPU in float32 the
 members whose codes turn sparse later take the sparse training path, so there it is an upper estimate (ratio 4, one
