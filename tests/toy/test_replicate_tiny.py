@@ -291,3 +291,31 @@ def test_sweep_fingerprint_accepts_sweeps_made_before_resample_every() -> None:
         cfg.model_copy(update={"resample_every": 50}), "store1", "blocks.2.mlp.post"
     )
     assert accepted_r == {fp_r} and fp_r not in accepted
+
+
+def test_parking_never_overwrites_an_earlier_parked_sweep(tmp_path: Path) -> None:
+    """Two unfingerprinted sweeps (no sweep.json) parked in turn both survive; a parked sweep comes back by its name."""
+    from auditlens.toy.tiny_transformer import _claim_sweep_folder
+
+    work = tmp_path / "sweep"
+    logs: list[str] = []
+    for i in range(2):  # a folder of files but no sweep.json, twice
+        work.mkdir()
+        (work / "ckpt.safetensors").write_text(f"old sweep {i}")
+        assert _claim_sweep_folder(work, "fpnew", {"fpnew"}, logs.append) == {"fingerprint": "fpnew"}
+        assert not any(work.iterdir())
+        work.rmdir()
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == ["sweep-unknown", "sweep-unknown-2"]
+    assert {(tmp_path / k / "ckpt.safetensors").read_text() for k in kept} == {"old sweep 0", "old sweep 1"}
+    # a fingerprinted sweep parked while a copy of it is already parked: both kept, nothing deleted
+    (tmp_path / "sweep-fpA").mkdir()
+    (tmp_path / "sweep-fpA" / "sweep.json").write_text(json.dumps({"fingerprint": "fpA", "copy": 1}))
+    work.mkdir()
+    (work / "sweep.json").write_text(json.dumps({"fingerprint": "fpA", "copy": 2}))
+    _claim_sweep_folder(work, "fpB", {"fpB"}, logs.append)
+    assert json.loads((tmp_path / "sweep-fpA-2" / "sweep.json").read_text())["copy"] == 2
+    # running fpA again brings back the one named for it
+    work.rmdir()
+    saved = _claim_sweep_folder(work, "fpA", {"fpA"}, logs.append)
+    assert saved["copy"] == 1 and not (tmp_path / "sweep-fpA").exists()

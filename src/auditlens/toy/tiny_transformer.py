@@ -19,7 +19,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -467,9 +466,12 @@ def _claim_sweep_folder(
     meta = work / "sweep.json"
     saved: dict[str, Any] = json.loads(meta.read_text()) if meta.exists() else {}
     if work.exists() and saved.get("fingerprint") not in accepted and any(work.iterdir()):
-        parked = work.with_name(f"{work.name}-{saved.get('fingerprint') or 'unknown'}")
-        if parked.exists():
-            shutil.rmtree(parked)  # an older copy of that same parked sweep
+        base = f"{work.name}-{saved.get('fingerprint') or 'unknown'}"
+        parked = work.with_name(base)
+        n = 1
+        while parked.exists():  # never over an earlier parked folder: it may hold other work (or more steps)
+            n += 1
+            parked = work.with_name(f"{base}-{n}")
         work.rename(parked)
         log(f"  {work} held a size sweep of other settings: moved to {parked.name}")
         saved = {}
