@@ -7,9 +7,11 @@ The options ``decoder_bias`` and ``normalize_decoder_in_forward=False`` cover SA
 Training the seed layout (no decoder bias, decoder normalised in the forward pass) goes through one hand-derived
 autograd function, :class:`_SeedStep`: the same loss and gradients as the autograd graph (a parity test checks them),
 with two (n, batch, d_sae) buffers instead of autograd's half-dozen and fewer elementwise passes. On a CPU, members
-whose codes are at most ``ReluL1Untied.sparse_density`` non-zero (8%; the break-even measured on one core was ~10%)
-run four of its five matrix products over the non-zero codes only (a block-diagonal CSR matrix; the encoder product
-stays dense). Both speed-ups are measured by ``benchmarks/seed_step.py`` (``--trained N`` for the sparse one).
+whose codes are at most ``ReluL1Untied.sparse_density`` non-zero (8%) run four of its five matrix products over the
+non-zero codes only (a block-diagonal CSR matrix; the encoder product stays dense). The break-even, re-measured on one
+core after the copy-free step (``benchmarks/sparse_threshold.py``, 2026-11-27): 10–14% at 4,096 latents (sparse 1.37×
+faster at 8%), ~10% at 16,384 (1.15× at 8%); 8% keeps a margin for the noise of a shared core. Both speed-ups are
+measured by ``benchmarks/seed_step.py`` (``--trained N`` for the sparse one).
 """
 
 from __future__ import annotations
