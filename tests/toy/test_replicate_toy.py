@@ -74,6 +74,9 @@ def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
     # ratio 1 is identical in both conventions (undivided α = divided α / n_features)
     assert res.mmcs_with_truth["divided"][1] == pytest.approx(res.mmcs_with_truth["undivided"][1], abs=1e-5)
     assert (tmp_path / "toy_grid.json").exists()
+    # every cell says where it was trained (a folder may grow across machines)
+    where = f"cpu, float32, torch {torch.__version__}"
+    assert {c.trained_on for c in res.cells} == {where} and res.trained_on == {where: 18}
     assert (tmp_path / "cells" / f"{cell_key('divided', 2.0, 3.0)}.safetensors").exists()
     # a second call trains nothing and returns the same numbers
     again = run_toy_grid(cfg, tmp_path, log=logs.append)
@@ -83,6 +86,7 @@ def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
     page = build_report(tmp_path)
     text = page.read_text()
     assert "a_recovery" in text and "d_diagonal" in text
+    assert f"Trained on: {where} (18 cells)." in text
     for name in ("toy_mmcs_truth.png", "toy_dead.png", "toy_mmcs_larger.png"):
         assert (tmp_path / name).stat().st_size > 1000
         assert name in text
@@ -288,3 +292,15 @@ def test_rises_then_plateaus_verdicts() -> None:
     assert _rises_then_plateaus([0.92, 0.93, 0.92, 0.92]) is False  # flat from the start: no rise
     assert _rises_then_plateaus([0.70, 0.60, 0.50]) is False  # falls
     assert _rises_then_plateaus([0.6, 0.8]) is None  # too few sizes to tell
+
+
+def test_cells_from_before_provenance_load_as_not_recorded(tmp_path: Path) -> None:
+    cfg = _tiny(conventions=["divided"], ratios=[1.0], coefficients=[3.0], steps=20)
+    run_toy_grid(cfg, tmp_path, log=lambda s: None, estimate=False)
+    cell = tmp_path / "cells" / f"{cell_key('divided', 1.0, 3.0)}.json"
+    old = json.loads(cell.read_text())
+    del old["trained_on"]
+    cell.write_text(json.dumps(old))
+    res = run_toy_grid(cfg, tmp_path, log=lambda s: None, estimate=False)
+    assert res.cells_trained == 0 and res.cells[0].trained_on is None
+    assert res.trained_on == {"not recorded": 1}

@@ -43,6 +43,7 @@ import json
 import math
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -224,6 +225,12 @@ class ToyCell(BaseModel):
     l0: float = Field(description="Mean active latents per held-out sample.")
     mse: float = Field(description="Per-element reconstruction MSE on the held-out samples.")
     fvu: float = Field(description="Fraction of variance unexplained on the held-out samples.")
+    trained_on: str | None = Field(
+        default=None,
+        description="Where the cell was trained: device (with the GPU's name), matrix-product precision (float32, "
+        "tf32 or bfloat16) and torch version. TF32 is not part of the fingerprint, so this is what tells such cells "
+        "apart. None for cells written before it was recorded.",
+    )
 
 
 class ToyGridResult(BaseModel):
@@ -242,6 +249,10 @@ class ToyGridResult(BaseModel):
     )
     seconds_training: float = Field(description="Wall seconds spent training in this call.")
     cells_trained: int = Field(description="Cells trained in this call (the rest were already finished).")
+    trained_on: dict[str, int] = Field(
+        default_factory=dict,
+        description="How many cells were trained where (ToyCell.trained_on; 'not recorded' for older cells).",
+    )
 
 
 class ToyGridEstimate(BaseModel):
@@ -264,6 +275,14 @@ class ToyGridEstimate(BaseModel):
         """Estimated wall time of ``steps`` steps of one chunk (its groups' step times plus one data batch)."""
         groups = {f"{c[0]}-r{_fmt(c[1])}" for c in chunk}
         return steps * (sum(self.seconds_per_step.get(g, 0.0) for g in groups) + self.data_seconds_per_step)
+
+
+def _trained_on(cfg: ToyGridConfig) -> str:
+    """Device, matrix-product precision and torch version of this run (recorded in every cell it trains)."""
+    dev = torch.device(cfg.device)
+    name = f"{dev.type} ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else dev.type
+    precision = "bfloat16" if cfg.bf16 else "tf32" if cfg.tf32 and dev.type == "cuda" else "float32"
+    return f"{name}, {precision}, torch {torch.__version__}"
 
 
 def _fmt(v: float) -> str:
@@ -386,6 +405,7 @@ class _Run:
         x = torch.cat(evals)[: self.cfg.eval_samples]
         var = (x - x.mean(0)).pow(2).mean()
         truth = self.dataset.features
+        where = _trained_on(self.cfg)
         for group in trainer.groups:
             module = group.module
             dev = x.device
@@ -415,6 +435,7 @@ class _Run:
                     l0=float(l0[j]) / x.shape[0],
                     mse=float(sq[j]) / x.numel(),
                     fvu=float(sq[j]) / x.numel() / float(var),
+                    trained_on=where,
                 )
                 key = cell.key
                 _write_atomic(
@@ -611,6 +632,7 @@ def run_toy_grid(
         mmcs_with_larger=larger,
         seconds_training=seconds,
         cells_trained=len(todo),
+        trained_on=dict(Counter(c.trained_on or "not recorded" for c in cells)),
     )
     _write_atomic(out / RESULT_JSON, lambda p: p.write_text(result.model_dump_json(indent=1)))
     return result

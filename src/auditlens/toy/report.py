@@ -257,7 +257,9 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
                 f"{cfg.data.mean_active:g} active; ratios {toy.ratios}; {len(toy.coefficients)} coefficients "
                 f"{toy.coefficients[0]:.3g}…{toy.coefficients[-1]:.3g}; {cfg.steps} steps, batch {cfg.batch_size}, "
                 f"Adam {cfg.lr:g}; conventions {cfg.conventions} (undivided α = divided α / n_features); "
-                f"{toy.cells_trained} trained in the last call, {toy.seconds_training:.0f} s.",
+                f"{toy.cells_trained} trained in the last call, {toy.seconds_training:.0f} s. Trained on: "
+                + ("; ".join(f"{k} ({v} cells)" for k, v in toy.trained_on.items()) or "not recorded")
+                + ".",
             )
         )
     for f in sorted(out.rglob("architectures.json")):
