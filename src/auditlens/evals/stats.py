@@ -8,13 +8,15 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
+from auditlens.json_types import NanFloat
+
 
 class Estimate(BaseModel):
     """A mean with a 95% confidence interval (normal approximation, 1.96·SD/√n, as the seed reports)."""
 
-    mean: float = Field(description="Sample mean.")
-    ci_low: float = Field(description="Lower end of the 95% confidence interval.")
-    ci_high: float = Field(description="Upper end of the 95% confidence interval.")
+    mean: NanFloat = Field(description="Sample mean (NaN, written as null, when undefined).")
+    ci_low: NanFloat = Field(description="Lower end of the 95% confidence interval (NaN when undefined).")
+    ci_high: NanFloat = Field(description="Upper end of the 95% confidence interval (NaN when undefined).")
     n: int = Field(description="Number of independent units the interval is computed over.")
 
 

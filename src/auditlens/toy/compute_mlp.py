@@ -31,6 +31,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
+from auditlens.json_types import NanFloat
 from auditlens.toy.config import ToyConfigModel, require
 from auditlens.toy.data import ToyDataConfig, ToyDataset
 
@@ -123,19 +124,21 @@ class ToyMLPResult(BaseModel):
 
     config: ToyMLPConfig = Field(description="The configuration that produced this result.")
     feat_ratio: float = Field(description="n_feats / d_resid.")
-    rolling_loss: float = Field(
-        description="EMA (factor 0.99) of the training MSE at the end (seed's number)."
+    rolling_loss: NanFloat = Field(
+        description="EMA (factor 0.99) of the training MSE at the end (seed's number); NaN with no steps."
     )
     eval_loss: float = Field(description="MSE of model(r) against the target on held-out batches.")
     zero_mlp_loss: float = Field(
         description="Held-out MSE of the identity map (an MLP that outputs 0): the scale of the job."
     )
-    fraction_unexplained: float = Field(description="eval_loss / zero_mlp_loss (0 = new features computed).")
+    fraction_unexplained: NanFloat = Field(
+        description="eval_loss / zero_mlp_loss (0 = new features computed); NaN when zero_mlp_loss is 0."
+    )
     probe_mse_hidden: float = Field(
         description="Held-out MSE of the hidden-layer probes for the input levels."
     )
-    probe_r2_hidden: float = Field(
-        description="Mean over input features (that vary on the held-out set) of the probes' R²."
+    probe_r2_hidden: NanFloat = Field(
+        description="Mean over input features (that vary on the held-out set) of the probes' R²; NaN when none varies."
     )
     probe_mse_residual: float | None = Field(description="Same probe trained on the residual input; or None.")
     probe_r2_residual: float | None = Field(description="Mean R² of the residual-input probe; or None.")

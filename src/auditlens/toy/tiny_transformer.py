@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from auditlens.errors import DataError, RunFolderError
 from auditlens.evals.mmcs import CosineHistogram, compare_dictionaries, max_cosine
+from auditlens.json_types import NanFloat
 from auditlens.sae import ReluL1UntiedConfig, Trainer, TrainerConfig, find_coefficient_for_l0
 from auditlens.toy.claims import bimodality_coefficient, participation_ratio
 from auditlens.toy.config import ToyConfigModel, require
@@ -180,10 +181,10 @@ class SizePair(BaseModel):
         description="Share of matched pairs with cosine > 0.9 (seed's '% > 0.9')."
     )
     histogram: CosineHistogram = Field(description="Histogram of the max cosines.")
-    mmcs_alive: float = Field(
+    mmcs_alive: NanFloat = Field(
         description="As mmcs, over latents that fired on the held-out rows, against the larger one's live latents."
     )
-    hungarian_mmcs_alive: float = Field(description="As hungarian_mmcs, live latents only.")
+    hungarian_mmcs_alive: NanFloat = Field(description="As hungarian_mmcs, live latents only.")
     histogram_alive: CosineHistogram = Field(description="Histogram of the live latents' max cosines.")
 
 
@@ -197,14 +198,18 @@ class SizeSweepResult(BaseModel):
     fvu: list[float] = Field(description="Per size: fraction of variance unexplained on held-out rows.")
     n_dead: list[int] = Field(description="Per size: latents that never fired on the held-out rows.")
     pairs: list[SizePair] = Field(description="Each size vs the next larger one.")
-    bimodality_coefficient: float = Field(description="Sarle's BC of all pairs' max cosines pooled.")
+    bimodality_coefficient: NanFloat = Field(
+        description="Sarle's BC of all pairs' max cosines pooled (NaN, written as null, with fewer than 4)."
+    )
     n_mcs_values: int = Field(description="How many max cosines the BC was computed from.")
-    bimodality_coefficient_alive: float = Field(
+    bimodality_coefficient_alive: NanFloat = Field(
         description="Sarle's BC of the live latents' max cosines pooled."
     )
     n_mcs_values_alive: int = Field(description="How many live-latent max cosines that BC was computed from.")
-    median_participation_ratio: float = Field(description="Largest dictionary, alive features: median PR.")
-    share_top_neuron_dominant: float = Field(
+    median_participation_ratio: NanFloat = Field(
+        description="Largest dictionary, alive features: median PR (NaN when none is alive)."
+    )
+    share_top_neuron_dominant: NanFloat = Field(
         description="Largest dictionary, alive features: share with > 50% of norm² on one neuron."
     )
     seconds: float = Field(description="Wall seconds (training + comparisons).")
