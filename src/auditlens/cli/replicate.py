@@ -103,6 +103,50 @@ def toy(
     typer.echo(f"report     {page}")
 
 
+@replicate_app.command("compare-toy")
+def compare_toy(
+    a: Path = typer.Argument(..., help="First toy grid: its folder or its toy_grid.json."),
+    b: Path = typer.Argument(
+        ..., help="Second toy grid (same recipe; machine, precision and axes may differ)."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for toy_compare.json and grid_compare.png."),
+    threshold: float = typer.Option(0.9, help="MMCS with truth above which a cell recovers the features."),
+) -> None:
+    """Two toy grids cell by cell: how far apart MMCS, dead counts, L0 and FVU are, and whether the verdicts agree."""
+    from auditlens.errors import ConfigError
+    from auditlens.toy.grid_compare import compare_toy_grids, plot_grid_comparison
+    from auditlens.toy.replicate_toy import RESULT_JSON, ToyGridResult
+
+    def load(p: Path) -> ToyGridResult:
+        f = p / RESULT_JSON if p.is_dir() else p
+        if not f.is_file():
+            raise ConfigError(
+                f"{f} does not exist", hint="pass a folder written by 'auditlens replicate toy'"
+            )
+        try:
+            return ToyGridResult.model_validate_json(f.read_text())
+        except ValueError as err:
+            raise ConfigError(
+                f"{f} is not a toy grid result: {str(err).splitlines()[0]}",
+                hint="pass the toy_grid.json written by 'auditlens replicate toy'",
+            ) from err
+
+    cmp = compare_toy_grids(load(a), load(b), labels=(str(a), str(b)), threshold=threshold)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "toy_compare.json").write_text(cmp.model_dump_json(indent=1))
+    png = plot_grid_comparison(cmp, out)[0]
+    m = cmp.mmcs_with_truth
+    typer.echo(
+        f"{cmp.shared_cells} shared cells ({len(cmp.only_in_a)} only in a, {len(cmp.only_in_b)} only in b)\n"
+        f"MMCS with truth |a-b|: median {m.median:.4f}, p90 {m.p90:.4f}, max {m.max:.4f} ({m.worst})\n"
+        f"dead |a-b|: max {cmp.n_dead.max:.0f} ({cmp.n_dead_max_share:.1%} of the size); "
+        f"L0 relative: max {cmp.l0.max:.3f}; FVU |a-b|: max {cmp.fvu.max:.4f}\n"
+        f"recovered (> {threshold:g}): {cmp.recovered_a} vs {cmp.recovered_b}, agree on {cmp.recovered_agree}; "
+        f"same best coefficient in {sum(cmp.best_coefficient_agree.values())} of {len(cmp.best_coefficient_agree)} rows\n"
+        f"json       {out / 'toy_compare.json'}\nplot       {png}"
+    )
+
+
 @replicate_app.command("architectures")
 def architectures(
     out: Path = typer.Option(Path("replication/architectures"), "--out", "-o", help="Output folder."),
