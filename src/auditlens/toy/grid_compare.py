@@ -188,6 +188,9 @@ def plot_grid_comparison(cmp: ToyGridComparison, out_dir: str | Path) -> list[Pa
         ),
         ("L0 (log scale)", np.array([p.l0 for p in cmp.cells], dtype=np.float64), True),
     ]
+    silent = sum(1 for p in cmp.cells if min(p.l0) <= 0)
+    if silent:  # a log axis cannot show them
+        panels[2] = (f"L0 (log scale; {silent} cells with L0 0 not shown)", panels[2][1], True)
     for ax, (name, xy, log) in zip(axes, panels, strict=True):
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=ratio, cmap="viridis", s=14, alpha=0.8)
         finite = xy[np.isfinite(xy).all(1) & ((xy > 0).all(1) if log else True)]
