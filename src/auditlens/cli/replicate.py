@@ -139,7 +139,7 @@ def compare_toy(
     typer.echo(
         f"{cmp.shared_cells} shared cells ({len(cmp.only_in_a)} only in a, {len(cmp.only_in_b)} only in b)\n"
         f"MMCS with truth |a-b|: median {m.median:.4f}, p90 {m.p90:.4f}, max {m.max:.4f} ({m.worst})\n"
-        f"dead |a-b|: max {cmp.n_dead.max:.0f} ({cmp.n_dead_max_share:.1%} of the size); "
+        f"dead |a-b|: max {cmp.n_dead.max:.0f} (at most {cmp.n_dead_max_share:.1%} of a dictionary); "
         f"L0 relative: max {cmp.l0.max:.3f}; FVU |a-b|: max {cmp.fvu.max:.4f}\n"
         f"recovered (> {threshold:g}): {cmp.recovered_a} vs {cmp.recovered_b}, agree on {cmp.recovered_agree}; "
         f"same best coefficient in {sum(cmp.best_coefficient_agree.values())} of {len(cmp.best_coefficient_agree)} rows\n"
