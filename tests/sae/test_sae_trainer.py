@@ -190,8 +190,15 @@ def test_kill_and_resume_gives_identical_weights(tmp_path: Path, arch: str) -> N
     half.train(iter(data[:6]))  # "killed" after step 6 (checkpoint written at 6)
     resumed = Trainer.from_checkpoint(tmp_path / "half")
     assert resumed.step == 6
+    # training time up to the checkpoint comes back with it and keeps adding up
+    first = json.loads(
+        (tmp_path / "half" / "checkpoints" / "step_00000006" / "trainer_state.json").read_text()
+    )
+    assert resumed.train_seconds == first["train_seconds"] > 0
     resumed.train(data)  # reads the stream from the start and skips what was consumed
-    assert json.loads((tmp_path / "half" / "train_result.json").read_text())["steps"] == 12
+    saved = json.loads((tmp_path / "half" / "train_result.json").read_text())
+    assert saved["steps"] == 12
+    assert saved["train_seconds"] == resumed.train_seconds > first["train_seconds"]
     for ga, gb in zip(full.groups, resumed.groups, strict=True):
         for (name, a), b in zip(ga.module.state_dict().items(), gb.module.state_dict().values(), strict=True):
             assert torch.equal(a, b), name

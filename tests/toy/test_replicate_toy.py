@@ -77,6 +77,10 @@ def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
     # every cell says where it was trained (a folder may grow across machines)
     where = f"cpu, float32, torch {torch.__version__}"
     assert {c.trained_on for c in res.cells} == {where} and res.trained_on == {where: 18}
+    # and how long its chunk took; the grid's total is the sum over chunks
+    chunks = {(c.chunk_train_seconds, c.chunk_cells) for c in res.cells}
+    assert all(t is not None and t > 0 and n for t, n in chunks)
+    assert res.train_seconds_total == pytest.approx(sum(t for t, _ in chunks))  # type: ignore[misc]
     assert (tmp_path / "cells" / f"{cell_key('divided', 2.0, 3.0)}.safetensors").exists()
     # a second call trains nothing and returns the same numbers
     again = run_toy_grid(cfg, tmp_path, log=logs.append)
@@ -87,6 +91,7 @@ def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
     text = page.read_text()
     assert "a_recovery" in text and "d_diagonal" in text
     assert f"Trained on: {where} (18 cells)." in text
+    assert f"training time of the whole grid, all calls: {res.train_seconds_total:.0f} s." in text
     for name in ("toy_mmcs_truth.png", "toy_dead.png", "toy_mmcs_larger.png"):
         assert (tmp_path / name).stat().st_size > 1000
         assert name in text
@@ -112,6 +117,10 @@ def test_interrupted_chunk_resumes_exactly(tmp_path: Path, monkeypatch: pytest.M
     resumed = run_toy_grid(cfg, tmp_path / "run", log=logs.append, estimate=False)
     assert any("resuming chunk" in line and "step 50" in line for line in logs)
     assert resumed.mmcs_with_truth == reference.mmcs_with_truth
+    # the chunk's training time adds the interrupted call's (up to its checkpoint) to the resumed one's
+    state = json.loads(next((tmp_path / "run" / "chunks").glob("*/train_result.json")).read_text())
+    assert state["steps"] == cfg.steps and state["train_seconds"] > 0
+    assert {c.chunk_train_seconds for c in resumed.cells} == {state["train_seconds"]}
     assert resumed.n_dead == reference.n_dead
 
 

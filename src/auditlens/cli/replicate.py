@@ -100,6 +100,8 @@ def toy(
     for conv in result.config.conventions:
         best = max(max(row) for row in result.mmcs_with_truth[conv])
         typer.echo(f"{conv}: best MMCS with truth {best:.3f}")
+    if result.train_seconds_total is not None:
+        typer.echo(f"training time of the whole grid (all calls): {result.train_seconds_total / 60:.1f} min")
     typer.echo(f"report     {page}")
 
 

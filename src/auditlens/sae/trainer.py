@@ -144,6 +144,11 @@ class TrainResult(BaseModel):
     steps: int = Field(description="Steps completed (including steps before a resume).")
     tokens: int = Field(description="Activation rows consumed.")
     wall_seconds: float = Field(description="Wall time of this call.")
+    train_seconds: float = Field(
+        default=0.0,
+        description="Wall seconds of the training loop up to the last step, over every call: a resumed run adds to "
+        "the time saved in its checkpoint (steps lost after a checkpoint are not counted).",
+    )
     activations_per_second: float = Field(description="Rows per second in this call (training steps only).")
     act_scale: float = Field(description="The data scale in use.")
     members: list[MemberMetrics] = Field(description="Final metrics per dictionary, in config order.")
@@ -232,6 +237,8 @@ class Trainer:
         self.step = 0
         self.tokens = 0
         self.stats_done = False
+        #: wall seconds of the training loop over every call (saved in checkpoints, restored on resume)
+        self.train_seconds = 0.0
         self.generator = torch.Generator().manual_seed(config.seed)
         self.history: list[dict[str, Any]] = []
         self.last_checkpoint: Path | None = None
@@ -339,6 +346,7 @@ class Trainer:
             if next(it, None) is None:
                 break
         t0 = time.perf_counter()
+        seconds_before = self.train_seconds
         rows = 0
         bar = tqdm(
             total=c.total_steps,
@@ -354,6 +362,7 @@ class Trainer:
                 if self.step >= c.total_steps:
                     break
                 rows += self.train_step(x)
+                self.train_seconds = seconds_before + (time.perf_counter() - t0)
                 bar.update(1)
                 if self.step % c.log_every == 0 or self.step == c.total_steps:
                     rec = self._log()
@@ -377,6 +386,7 @@ class Trainer:
             steps=self.step,
             tokens=self.tokens,
             wall_seconds=wall,
+            train_seconds=self.train_seconds,
             activations_per_second=rows / wall if wall > 0 else 0.0,
             act_scale=float(self.groups[0].module.act_scale),
             members=self.member_metrics(),
@@ -593,6 +603,7 @@ class Trainer:
             "step": self.step,
             "tokens": self.tokens,
             "stats_done": self.stats_done,
+            "train_seconds": self.train_seconds,
             "rng": {
                 "trainer": self.generator.get_state().tolist(),
                 "torch_cpu": torch.get_rng_state().tolist(),
@@ -659,6 +670,9 @@ class Trainer:
         trainer.step = int(meta["step"])
         trainer.tokens = int(meta["tokens"])
         trainer.stats_done = bool(meta["stats_done"])
+        trainer.train_seconds = float(
+            meta.get("train_seconds", 0.0)
+        )  # absent in checkpoints before 2026-11-27
         trainer.history = list(meta.get("history", []))
         trainer.last_checkpoint = path
         return trainer

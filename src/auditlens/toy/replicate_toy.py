@@ -231,6 +231,12 @@ class ToyCell(BaseModel):
         "tf32 or bfloat16) and torch version. TF32 is not part of the fingerprint, so this is what tells such cells "
         "apart. None for cells written before it was recorded.",
     )
+    chunk_train_seconds: float | None = Field(
+        default=None,
+        description="Wall seconds the chunk this cell was trained in took to train, over every call (resumes add "
+        "up); shared by the chunk's cells. None for cells written before it was recorded.",
+    )
+    chunk_cells: int | None = Field(default=None, description="How many cells that chunk trained together.")
 
 
 class ToyGridResult(BaseModel):
@@ -248,6 +254,11 @@ class ToyGridResult(BaseModel):
         "None on the largest ratio (the seed's void row)."
     )
     seconds_training: float = Field(description="Wall seconds spent training in this call.")
+    train_seconds_total: float | None = Field(
+        default=None,
+        description="Wall seconds of training every cell of the grid took, over all calls and machines (the sum of "
+        "each chunk's time); None when no cell recorded it, and a lower bound when some did not.",
+    )
     cells_trained: int = Field(description="Cells trained in this call (the rest were already finished).")
     trained_on: dict[str, int] = Field(
         default_factory=dict,
@@ -436,6 +447,8 @@ class _Run:
                     mse=float(sq[j]) / x.numel(),
                     fvu=float(sq[j]) / x.numel() / float(var),
                     trained_on=where,
+                    chunk_train_seconds=trainer.train_seconds,
+                    chunk_cells=len(chunk),
                 )
                 key = cell.key
                 _write_atomic(
@@ -547,6 +560,14 @@ def estimate_toy_grid(
     return est
 
 
+def _train_seconds_total(cells: list[ToyCell]) -> float | None:
+    """Σ over chunks of their training time: each cell carries its chunk's time and the chunk's cell count."""
+    timed = [c for c in cells if c.chunk_train_seconds is not None and c.chunk_cells]
+    if not timed:
+        return None
+    return sum(c.chunk_train_seconds / c.chunk_cells for c in timed)  # type: ignore[operator]
+
+
 def _grid(cfg: ToyGridConfig, cells: dict[str, ToyCell], conv: str, field: str) -> list[list[float]]:
     return [
         [getattr(cells[cell_key(conv, r, a)], field) for a in cfg.coefficients] for r in sorted(cfg.ratios)
@@ -633,6 +654,7 @@ def run_toy_grid(
         seconds_training=seconds,
         cells_trained=len(todo),
         trained_on=dict(Counter(c.trained_on or "not recorded" for c in cells)),
+        train_seconds_total=_train_seconds_total(cells),
     )
     _write_atomic(out / RESULT_JSON, lambda p: p.write_text(result.model_dump_json(indent=1)))
     return result

@@ -224,6 +224,27 @@ def write_html_report(
     return path
 
 
+def _toy_summary(toy: Any) -> str:
+    """The toy grid's section text: data, axes and recipe; what the last call trained; the whole grid's training time
+    (over all calls, when the cells recorded it) and where its cells were trained."""
+    cfg = toy.config
+    parts = [
+        f"{len(toy.cells)} dictionaries: data d={cfg.data.d_model}, {cfg.data.n_features} features, "
+        f"{cfg.data.mean_active:g} active; ratios {toy.ratios}; {len(toy.coefficients)} coefficients "
+        f"{toy.coefficients[0]:.3g}…{toy.coefficients[-1]:.3g}; {cfg.steps} steps, batch {cfg.batch_size}, "
+        f"Adam {cfg.lr:g}; conventions {cfg.conventions} (undivided α = divided α / n_features)",
+        f"{toy.cells_trained} trained in the last call, {toy.seconds_training:.0f} s",
+    ]
+    if toy.train_seconds_total is not None:
+        partial = any(c.chunk_train_seconds is None for c in toy.cells)
+        parts.append(
+            f"training time of the whole grid, all calls: {toy.train_seconds_total:.0f} s"
+            + (" (at least: some cells did not record it)" if partial else "")
+        )
+    where = "; ".join(f"{k} ({v} cells)" for k, v in toy.trained_on.items()) or "not recorded"
+    return "; ".join(parts) + f". Trained on: {where}."
+
+
 def build_report(root: str | Path, title: str = "auditlens ground-truth lab: replications") -> Path:
     """One page for a replication folder: finds ``toy_grid.json``, ``architectures.json``, ``tiny_transformer.json``
     and ``probe_suite.json`` anywhere under ``root``, recomputes every claim from them, redraws the figures and writes
@@ -249,18 +270,8 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
         toy = ToyGridResult.model_validate_json(f.read_text())
         plot_toy_grid(toy, f.parent)
         claims += tagged(toy_claims(toy), f.parent)
-        cfg = toy.config
         sections.append(
-            (
-                f"Toy grid ({f.parent.relative_to(out) if f.parent != out else '.'})",
-                f"{len(toy.cells)} dictionaries: data d={cfg.data.d_model}, {cfg.data.n_features} features, "
-                f"{cfg.data.mean_active:g} active; ratios {toy.ratios}; {len(toy.coefficients)} coefficients "
-                f"{toy.coefficients[0]:.3g}…{toy.coefficients[-1]:.3g}; {cfg.steps} steps, batch {cfg.batch_size}, "
-                f"Adam {cfg.lr:g}; conventions {cfg.conventions} (undivided α = divided α / n_features); "
-                f"{toy.cells_trained} trained in the last call, {toy.seconds_training:.0f} s. Trained on: "
-                + ("; ".join(f"{k} ({v} cells)" for k, v in toy.trained_on.items()) or "not recorded")
-                + ".",
-            )
+            (f"Toy grid ({f.parent.relative_to(out) if f.parent != out else '.'})", _toy_summary(toy))
         )
     for f in sorted(out.rglob("architectures.json")):
         arch = ArchitecturesResult.model_validate_json(f.read_text())
