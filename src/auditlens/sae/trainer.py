@@ -670,9 +670,8 @@ class Trainer:
         trainer.step = int(meta["step"])
         trainer.tokens = int(meta["tokens"])
         trainer.stats_done = bool(meta["stats_done"])
-        trainer.train_seconds = float(
-            meta.get("train_seconds", 0.0)
-        )  # absent in checkpoints before 2026-11-27
+        # absent in checkpoints written before 2026-11-27: their earlier training time is not known
+        trainer.train_seconds = float(meta.get("train_seconds", 0.0))
         trainer.history = list(meta.get("history", []))
         trainer.last_checkpoint = path
         return trainer
