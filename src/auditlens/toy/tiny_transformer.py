@@ -507,7 +507,8 @@ def run_size_sweep(
 
     With ``work_dir`` the coefficient found and trainer checkpoints are kept there, so an interrupted sweep resumes.
     A sweep of other settings or another store found there is not deleted: it is moved aside to
-    ``<work_dir>-<its fingerprint>`` and moved back when those settings run again."""
+    ``<work_dir>-<its fingerprint>`` and moved back when those settings run again. If that name is already taken, it
+    goes to ``<work_dir>-<its fingerprint>-2`` (``-3``, …), which is kept but not brought back automatically."""
     from auditlens.activations import ActivationStore
 
     t0 = time.perf_counter()
