@@ -23,9 +23,6 @@ from auditlens.toy.replicate_toy import ToyCell, ToyGridResult
 
 __all__ = ["CellPair", "Spread", "ToyGridComparison", "compare_toy_grids", "plot_grid_comparison"]
 
-#: The settings a cell's numbers depend on (besides the grid axes, which are matched cell by cell).
-RECIPE_FIELDS = ("data", "steps", "batch_size", "lr", "eval_samples", "seed")
-
 
 class Spread(BaseModel):
     """How far apart one per-cell number is between the two grids, over the shared cells."""
@@ -97,10 +94,9 @@ def compare_toy_grids(
     a: ToyGridResult, b: ToyGridResult, *, labels: tuple[str, str] = ("a", "b"), threshold: float = 0.9
 ) -> ToyGridComparison:
     """Match the cells ``a`` and ``b`` share (by key) and measure how far their numbers are apart."""
-    ra = a.config.model_dump(mode="json", include=set(RECIPE_FIELDS))
-    rb = b.config.model_dump(mode="json", include=set(RECIPE_FIELDS))
+    ra, rb = a.config.recipe(), b.config.recipe()
     if ra != rb:
-        differ = sorted(k for k in RECIPE_FIELDS if ra.get(k) != rb.get(k))
+        differ = sorted(k for k in ra.keys() | rb.keys() if ra.get(k) != rb.get(k))
         raise ConfigError(
             f"the two grids were trained with different recipes ({', '.join(differ)} differ)",
             hint="compare runs of the same data, steps, batch, learning rate, evaluation samples and seed; "

@@ -188,11 +188,11 @@ class ToyGridConfig(ToyConfigModel):
         """Every (convention, ratio, divided-convention coefficient) in the grid."""
         return [(c, r, a) for c in self.conventions for r in sorted(self.ratios) for a in self.coefficients]
 
-    def fingerprint(self) -> str:
-        """Hash of what one cell's result depends on: the data, the optimisation and the evaluation — not the grid
-        axes (a cell is trained the same whichever grid it is part of, so a folder can grow: small ratios on a CPU
-        today, the large ones on a GPU later) and not the machine settings."""
-        keep = self.model_dump(
+    def recipe(self) -> dict[str, object]:
+        """What one cell's result depends on besides the matrix-product precision: the data, the optimisation and
+        the evaluation — not the grid axes (a cell is trained the same whichever grid it is part of, so a folder can
+        grow: small ratios on a CPU today, the large ones on a GPU later) and not the machine settings."""
+        return self.model_dump(
             mode="json",
             exclude={
                 "coefficients",
@@ -203,8 +203,14 @@ class ToyGridConfig(ToyConfigModel):
                 "num_threads",
                 "device",
                 "tf32",
+                "bf16",
             },
         )
+
+    def fingerprint(self) -> str:
+        """Hash of the :meth:`recipe` and ``bf16`` (a bfloat16 grid is its own recipe and never mixes cells with a
+        float32 one; TF32 is left out on purpose)."""
+        keep = {**self.recipe(), "bf16": self.bf16}
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
