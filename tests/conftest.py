@@ -47,3 +47,38 @@ def torchrun() -> Callable[..., subprocess.CompletedProcess[str]]:
         return done
 
     return run
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+def chromium_executable() -> str | None:
+    """Debian's chromium (``apt-get install chromium``) or ``$AUDITLENS_CHROMIUM``; Playwright cannot download its
+    own browser offline."""
+    import shutil
+    from pathlib import Path
+
+    for c in (os.environ.get("AUDITLENS_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if c and Path(c).exists():
+            return c
+    return None
+
+
+@pytest.fixture()
+def browser():  # type: ignore[no-untyped-def]
+    """A headless Chromium (Playwright) for testing HTML output for real; skipped where there is none."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
+    exe = chromium_executable()
+    if exe is None:
+        pytest.skip("no chromium binary (apt-get install chromium, or set AUDITLENS_CHROMIUM)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -24,10 +24,6 @@ from auditlens.interpret import (
 from .conftest import LinearReLU
 
 NASTY = '</script><img src=x onerror="window.__pwned=1">&amp; "q"\n\u2028é'
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 
 
 def _visible(s: str) -> str:
@@ -92,88 +88,64 @@ def test_explanations_file_round_trip_and_errors(tmp_path: Path) -> None:
         load_explanations(tmp_path)
 
 
-def _chromium() -> str | None:
-    for c in (os.environ.get("AUDITLENS_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if c and Path(c).exists():
-            return c
-    return None
-
-
-def test_dashboard_in_headless_chromium(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
-    )
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no chromium binary (apt-get install chromium, or set AUDITLENS_CHROMIUM)")
+def test_dashboard_in_headless_chromium(result, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out, _ = result
     url = (out / "dashboard" / "index.html").resolve().as_uri()
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url)
-            rows = page.locator("#feature-table tbody tr")
-            rows.first.wait_for()
-            assert rows.count() == 24 and "24 of 24 features" in page.inner_text("#count")
-            # Search by id: the exact id comes first.
-            page.fill("#search", "#5")
-            page.wait_for_function(
-                "document.querySelector('#feature-table tbody tr').dataset.feature === '5'"
-            )
-            # Search by top-token text.
-            stats = json.loads((out / "stats.json").read_text())["features"]
-            tok = next(t["token"] for t in stats[7]["top_tokens"] if t["token"].strip())
-            page.fill("#search", tok)
-            page.wait_for_selector("#feature-table tbody tr[data-feature='7']")
-            assert (
-                tok.lower()
-                in page.locator("#feature-table tbody tr[data-feature='7'] td.toks").text_content().lower()
-            )
-            # Search by explanation text.
-            page.fill("#search", "BOLD")
-            page.wait_for_function("document.querySelectorAll('#feature-table tbody tr').length === 1")
-            rows.first.click()
-            page.wait_for_selector("#panel h2")
-            assert page.inner_text("#panel h2").startswith("Feature #5")
-            expl = page.locator("#panel .explanation div").first
-            assert expl.text_content() == "detects <b>bold</b> & 'quotes'"
-            assert page.locator("#panel .explanation b").count() == 0
-            assert page.locator("#panel svg rect.bar").count() == 32
-            assert page.locator("#panel .example").count() >= 8
-            peak = page.locator("#panel .example").first.locator(".tok.peak").first
-            assert peak.text_content() == _visible(NASTY)
-            assert page.evaluate("window.__pwned") is None and page.locator("img").count() == 0
-            assert "#f=5" in page.url
-            # Sorting.
-            page.fill("#search", "")
-            page.select_option("#sort", "score")
-            page.wait_for_function(
-                "document.querySelector('#feature-table tbody tr').dataset.feature === '5'"
-            )
-            page.select_option("#sort", "id")
-            page.wait_for_function(
-                "document.querySelector('#feature-table tbody tr').dataset.feature === '0'"
-            )
-            page.locator("th[data-key=max]").click()
-            page.wait_for_function("document.querySelector('th.sorted').dataset.key === 'max'")
-            first = int(page.locator("#feature-table tbody tr").first.get_attribute("data-feature") or -1)
-            assert first == max(stats, key=lambda f: f["max_activation"])["feature"]
-            shot = tmp_path / "dashboard.png"
-            page.fill("#search", "#5")
-            page.screenshot(path=str(shot))
-            assert shot.stat().st_size > 10_000
-            if os.environ.get("AUDITLENS_SCREENSHOT"):
-                shutil.copy(shot, os.environ["AUDITLENS_SCREENSHOT"])
-            # Deep link opens a panel on load.
-            page.goto(url + "#f=3")
-            page.wait_for_function(
-                "document.querySelector('#panel h2') && "
-                "document.querySelector('#panel h2').textContent.startsWith('Feature #3')"
-            )
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    rows = page.locator("#feature-table tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 24 and "24 of 24 features" in page.inner_text("#count")
+    # Search by id: the exact id comes first.
+    page.fill("#search", "#5")
+    page.wait_for_function("document.querySelector('#feature-table tbody tr').dataset.feature === '5'")
+    # Search by top-token text.
+    stats = json.loads((out / "stats.json").read_text())["features"]
+    tok = next(t["token"] for t in stats[7]["top_tokens"] if t["token"].strip())
+    page.fill("#search", tok)
+    page.wait_for_selector("#feature-table tbody tr[data-feature='7']")
+    assert (
+        tok.lower()
+        in page.locator("#feature-table tbody tr[data-feature='7'] td.toks").text_content().lower()
+    )
+    # Search by explanation text.
+    page.fill("#search", "BOLD")
+    page.wait_for_function("document.querySelectorAll('#feature-table tbody tr').length === 1")
+    rows.first.click()
+    page.wait_for_selector("#panel h2")
+    assert page.inner_text("#panel h2").startswith("Feature #5")
+    expl = page.locator("#panel .explanation div").first
+    assert expl.text_content() == "detects <b>bold</b> & 'quotes'"
+    assert page.locator("#panel .explanation b").count() == 0
+    assert page.locator("#panel svg rect.bar").count() == 32
+    assert page.locator("#panel .example").count() >= 8
+    peak = page.locator("#panel .example").first.locator(".tok.peak").first
+    assert peak.text_content() == _visible(NASTY)
+    assert page.evaluate("window.__pwned") is None and page.locator("img").count() == 0
+    assert "#f=5" in page.url
+    # Sorting.
+    page.fill("#search", "")
+    page.select_option("#sort", "score")
+    page.wait_for_function("document.querySelector('#feature-table tbody tr').dataset.feature === '5'")
+    page.select_option("#sort", "id")
+    page.wait_for_function("document.querySelector('#feature-table tbody tr').dataset.feature === '0'")
+    page.locator("th[data-key=max]").click()
+    page.wait_for_function("document.querySelector('th.sorted').dataset.key === 'max'")
+    first = int(page.locator("#feature-table tbody tr").first.get_attribute("data-feature") or -1)
+    assert first == max(stats, key=lambda f: f["max_activation"])["feature"]
+    shot = tmp_path / "dashboard.png"
+    page.fill("#search", "#5")
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("AUDITLENS_SCREENSHOT"):
+        shutil.copy(shot, os.environ["AUDITLENS_SCREENSHOT"])
+    # Deep link opens a panel on load.
+    page.goto(url + "#f=3")
+    page.wait_for_function(
+        "document.querySelector('#panel h2') && "
+        "document.querySelector('#panel h2').textContent.startsWith('Feature #3')"
+    )
     assert errors == []
