@@ -12,7 +12,7 @@ from auditlens.activations import ActivationStore, HarvestConfig, harvest
 from auditlens.evals.downstream import evaluate_downstream
 from auditlens.evals.evaluate import evaluate_dictionary, load_report, summary_row
 from auditlens.evals.reconstruction import evaluate_reconstruction
-from auditlens.evals.stats import mean_ci, ratio_ci
+from auditlens.runs.stats import mean_ci, ratio_ci
 from auditlens.models.tiny import tiny_model
 from auditlens.sae import TopKConfig, Trainer, TrainerConfig
 
@@ -36,24 +36,24 @@ class _Fixed(torch.nn.Module):
 
 def test_stats_helpers() -> None:
     e = mean_ci([1.0, 2.0, 3.0, 4.0])
-    assert e.mean == 2.5 and e.ci_low < 2.5 < e.ci_high and e.n == 4
+    assert e.value == 2.5 and e.ci_low < 2.5 < e.ci_high and e.n == 4
     r = ratio_ci([1.0, 1.0, 1.0], [2.0, 2.0, 2.0])
-    assert r.mean == 0.5 and r.ci_low == pytest.approx(0.5) and r.ci_high == pytest.approx(0.5)
+    assert r.value == 0.5 and r.ci_low == pytest.approx(0.5) and r.ci_high == pytest.approx(0.5)
 
 
 def test_reconstruction_metrics_on_known_dictionaries() -> None:
     g = torch.Generator().manual_seed(0)
     batches = [torch.randn(256, 16, generator=g) for _ in range(4)]
     perfect = evaluate_reconstruction(_Fixed(16, "identity"), batches)[0]  # type: ignore[arg-type]
-    assert perfect.fvu.mean == pytest.approx(0, abs=1e-12) and perfect.explained_variance == pytest.approx(1)
-    assert perfect.mse.mean == pytest.approx(0, abs=1e-12)
-    assert perfect.l0.mean == pytest.approx(16, abs=1e-6)  # exactly one of ±x_i fires per dimension
+    assert perfect.fvu.value == pytest.approx(0, abs=1e-12) and perfect.explained_variance == pytest.approx(1)
+    assert perfect.mse.value == pytest.approx(0, abs=1e-12)
+    assert perfect.l0.value == pytest.approx(16, abs=1e-6)  # exactly one of ±x_i fires per dimension
     assert perfect.dead_fraction == 0 and perfect.tokens == 1024
     assert sum(perfect.l0_histogram.counts) == 1024
     zero = evaluate_reconstruction(_Fixed(16, "zero"), batches)[0]  # type: ignore[arg-type]
     raw = torch.cat(batches)
-    assert zero.mse.mean == pytest.approx(float((raw**2).mean()), rel=1e-5)
-    assert zero.fvu.mean == pytest.approx(1.0, abs=0.02)  # zero-mean data: Σx² ≈ Σ(x − x̄)²
+    assert zero.mse.value == pytest.approx(float((raw**2).mean()), rel=1e-5)
+    assert zero.fvu.value == pytest.approx(1.0, abs=0.02)  # zero-mean data: Σx² ≈ Σ(x − x̄)²
     capped = evaluate_reconstruction(_Fixed(16, "zero"), batches, max_tokens=300)[0]  # type: ignore[arg-type]
     assert capped.tokens == 300
 
@@ -63,23 +63,23 @@ def test_downstream_metrics_on_known_dictionaries() -> None:
     ids = [torch.randint(0, 256, (4, 16), generator=torch.Generator().manual_seed(s)) for s in range(2)]
     hp = "blocks.1.resid_post"
     perfect = evaluate_downstream(model, hp, _Fixed(32, "identity"), ids, progress=False)[0]  # type: ignore[arg-type]
-    assert perfect.kl_clean_spliced.mean == pytest.approx(0, abs=1e-6)
-    assert perfect.ce_spliced.mean == pytest.approx(perfect.ce_clean.mean, abs=1e-6)
-    assert perfect.loss_recovered.mean == pytest.approx(1.0, abs=1e-4)
+    assert perfect.kl_clean_spliced.value == pytest.approx(0, abs=1e-6)
+    assert perfect.ce_spliced.value == pytest.approx(perfect.ce_clean.value, abs=1e-6)
+    assert perfect.loss_recovered.value == pytest.approx(1.0, abs=1e-4)
     zero = evaluate_downstream(model, hp, _Fixed(32, "zero"), ids, progress=False)[0]  # type: ignore[arg-type]
-    assert zero.ce_spliced.mean == pytest.approx(zero.ce_zero_ablated.mean, abs=1e-6)
-    assert zero.loss_recovered.mean == pytest.approx(0.0, abs=1e-4)
+    assert zero.ce_spliced.value == pytest.approx(zero.ce_zero_ablated.value, abs=1e-6)
+    assert zero.loss_recovered.value == pytest.approx(0.0, abs=1e-4)
     assert zero.contexts == 8 and zero.tokens == 8 * 15
     # Special tokens keep their clean activations: with every token special, nothing changes.
     all_special = evaluate_downstream(
         model, "blocks.1.resid_post", _Fixed(32, "zero"), ids, special_token_ids=range(257), progress=False
     )[0]  # type: ignore[arg-type]
-    assert all_special.kl_clean_spliced.mean == pytest.approx(0, abs=1e-6)
+    assert all_special.kl_clean_spliced.value == pytest.approx(0, abs=1e-6)
     assert all_special.positions_kept_clean == 8 * 16
     # So do massive-activation outliers: with max_norm 0 every position is an outlier.
     outliers = evaluate_downstream(model, hp, _Fixed(32, "zero"), ids, max_norm=0.0, progress=False)[0]  # type: ignore[arg-type]
     assert (
-        outliers.kl_clean_spliced.mean == pytest.approx(0, abs=1e-6) and outliers.positions_kept_clean == 128
+        outliers.kl_clean_spliced.value == pytest.approx(0, abs=1e-6) and outliers.positions_kept_clean == 128
     )
     assert zero.positions_kept_clean == 0
 
@@ -105,10 +105,10 @@ def test_evaluate_checkpoint_writes_eval_json(tmp_path: Path) -> None:
         tmp_path / "run" / "topk", store, model=hm, tokens=1024, contexts=16, compare=[tmp_path / "run" / "wide"],
         progress=False,
     )  # fmt: skip
-    assert report.reconstruction.l0.mean <= 4 + 1e-6 and 0 < report.reconstruction.fvu.mean < 1.5
+    assert report.reconstruction.l0.value <= 4 + 1e-6 and 0 < report.reconstruction.fvu.value < 1.5
     assert report.downstream is not None and report.downstream.contexts == 16
     assert 0 < report.comparisons[str(tmp_path / "run" / "wide")].mmcs <= 1
     saved = json.loads((tmp_path / "run" / "topk" / "eval.json").read_text())
-    assert saved["reconstruction"]["fvu"]["mean"] == report.reconstruction.fvu.mean
+    assert saved["reconstruction"]["fvu"]["value"] == report.reconstruction.fvu.value
     assert load_report(tmp_path / "run" / "topk") == report
-    assert summary_row(report)["l0"] == report.reconstruction.l0.mean
+    assert summary_row(report)["l0"] == report.reconstruction.l0.value

@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 import math
 
-from auditlens.evals.stats import Estimate, mean_ci, ratio_ci
+from auditlens.runs.stats import Estimate, mean_ci, ratio_ci
 from auditlens.toy.compute_mlp import ToyMLPConfig, ToyMLPResult
 
 
 def test_an_undefined_estimate_is_written_as_null_and_read_back_as_nan() -> None:
     for est in (mean_ci([]), ratio_ci([1.0, 2.0], [0.0, 0.0])):
         text = est.model_dump_json()
-        assert "NaN" not in text and json.loads(text)["mean"] is None  # standard JSON for any reader
+        assert "NaN" not in text and json.loads(text)["value"] is None  # standard JSON for any reader
         back = Estimate.model_validate_json(text)
-        assert math.isnan(back.mean) and back.n == est.n
-    assert Estimate.model_validate(json.loads(mean_ci([1.0, 3.0]).model_dump_json())).mean == 2.0
+        assert math.isnan(back.value) and back.n == est.n
+    assert Estimate.model_validate(json.loads(mean_ci([1.0, 3.0]).model_dump_json())).value == 2.0
 
 
 def test_toy_mlp_result_with_undefined_scores_reads_back() -> None:

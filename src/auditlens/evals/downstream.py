@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from tqdm.auto import tqdm
 
 from auditlens.activations.filters import keep_rows
-from auditlens.evals.stats import Estimate, mean_ci, ratio_ci
+from auditlens.runs.stats import Estimate, mean_ci, ratio_ci
 from auditlens.models import HookedModel
 from auditlens.sae import Dictionary
 

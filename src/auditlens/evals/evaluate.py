@@ -154,12 +154,12 @@ def summary_row(report: EvalReport) -> dict[str, float | str | int]:
         "dictionary": Path(report.checkpoint).name,
         "architecture": report.architecture,
         "d_sae": report.d_sae,
-        "l0": report.reconstruction.l0.mean,
-        "fvu": report.reconstruction.fvu.mean,
+        "l0": report.reconstruction.l0.value,
+        "fvu": report.reconstruction.fvu.value,
         "dead_fraction": report.reconstruction.dead_fraction,
-        "loss_recovered": d.loss_recovered.mean if d else math.nan,
-        "ce_increase": d.ce_increase.mean if d else math.nan,
-        "kl": d.kl_clean_spliced.mean if d else math.nan,
+        "loss_recovered": d.loss_recovered.value if d else math.nan,
+        "ce_increase": d.ce_increase.value if d else math.nan,
+        "kl": d.kl_clean_spliced.value if d else math.nan,
     }
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, Field
 
-from auditlens.evals.stats import Estimate, mean_ci, ratio_ci
+from auditlens.runs.stats import Estimate, mean_ci, ratio_ci
 from auditlens.sae import Dictionary
 
 
@@ -94,7 +94,7 @@ def evaluate_reconstruction(
                 tokens=tokens,
                 mse=mean_ci(err[:, i] / (r * d_in)),
                 fvu=fvu,
-                explained_variance=1.0 - fvu.mean,
+                explained_variance=1.0 - fvu.value,
                 l0=mean_ci(ls[:, i] / r),
                 l0_histogram=Histogram(edges=l0_edges.tolist(), counts=[int(c) for c in l0_binned]),
                 dead_fraction=float((fired[i] == 0).double().mean()),

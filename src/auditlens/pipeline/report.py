@@ -52,10 +52,10 @@ def plot_run(out: Path, reports: list[EvalReport]) -> list[Path]:
     for name, r in zip(names, reports, strict=True):
         rec = r.reconstruction
         ax.errorbar(
-            rec.l0.mean,
-            rec.fvu.mean,
-            xerr=[[rec.l0.mean - rec.l0.ci_low], [rec.l0.ci_high - rec.l0.mean]],
-            yerr=[[max(0.0, rec.fvu.mean - rec.fvu.ci_low)], [max(0.0, rec.fvu.ci_high - rec.fvu.mean)]],
+            rec.l0.value,
+            rec.fvu.value,
+            xerr=[[rec.l0.value - rec.l0.ci_low], [rec.l0.ci_high - rec.l0.value]],
+            yerr=[[max(0.0, rec.fvu.value - rec.fvu.ci_low)], [max(0.0, rec.fvu.ci_high - rec.fvu.value)]],
             fmt="o",
             capsize=3,
             label=name,
@@ -73,8 +73,8 @@ def plot_run(out: Path, reports: list[EvalReport]) -> list[Path]:
     fig, ax = plt.subplots(figsize=(5.5, 4))
     vals = [r.downstream.loss_recovered for r in reports if r.downstream]
     labels = [n for n, r in zip(names, reports, strict=True) if r.downstream]
-    means = [v.mean for v in vals]
-    err = [[max(0.0, v.mean - v.ci_low) for v in vals], [max(0.0, v.ci_high - v.mean) for v in vals]]
+    means = [v.value for v in vals]
+    err = [[max(0.0, v.value - v.ci_low) for v in vals], [max(0.0, v.ci_high - v.value) for v in vals]]
     ax.bar(
         labels, means, yerr=err, capsize=4, color=["#4C72B0", "#DD8452", "#55A868", "#C44E52"][: len(vals)]
     )

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor
 
 from auditlens.activations import ActivationStore
-from auditlens.evals.stats import mean_ci
+from auditlens.runs.stats import mean_ci
 from auditlens.interpret.autointerp.fragments import (
     FRAGMENTS_FILE,
     FragmentConfig,
@@ -204,7 +204,7 @@ class ScoreEstimate(BaseModel):
         if not values:
             return cls(mean=None, ci_low=None, ci_high=None, n=0)
         e = mean_ci(values)
-        return cls(mean=e.mean, ci_low=e.ci_low, ci_high=e.ci_high, n=e.n)
+        return cls(mean=e.value, ci_low=e.ci_low, ci_high=e.ci_high, n=e.n)
 
     def text(self) -> str:
         """``0.412 [0.301, 0.523] (n=150)``, or ``n/a (n=0)``."""
