@@ -12,8 +12,8 @@ from auditlens.activations import ActivationStore, HarvestConfig, harvest
 from auditlens.evals.downstream import evaluate_downstream
 from auditlens.evals.evaluate import evaluate_dictionary, load_report, summary_row
 from auditlens.evals.reconstruction import evaluate_reconstruction
-from auditlens.runs.stats import mean_ci, ratio_ci
 from auditlens.models.tiny import tiny_model
+from auditlens.runs.stats import mean_ci, ratio_ci
 from auditlens.sae import TopKConfig, Trainer, TrainerConfig
 
 

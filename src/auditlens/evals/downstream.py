@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field
 from tqdm.auto import tqdm
 
 from auditlens.activations.filters import keep_rows
-from auditlens.runs.stats import Estimate, mean_ci, ratio_ci
 from auditlens.models import HookedModel
+from auditlens.runs.stats import Estimate, mean_ci, ratio_ci
 from auditlens.sae import Dictionary
 
 

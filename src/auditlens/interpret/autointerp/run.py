@@ -33,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor
 
 from auditlens.activations import ActivationStore
-from auditlens.runs.stats import mean_ci
 from auditlens.interpret.autointerp.fragments import (
     FRAGMENTS_FILE,
     FragmentConfig,
@@ -68,6 +67,7 @@ from auditlens.interpret.explanations import FeatureExplanation, load_explanatio
 from auditlens.interpret.features import FeatureSource
 from auditlens.interpret.tokens import TokenText
 from auditlens.llm import ChatRequest, ChatResponse, LLMClient, LLMError, LLMFailure, LLMMalformed, LLMRefusal
+from auditlens.runs.stats import mean_ci
 
 Scorer = Literal["simulation", "detection", "fuzzing", "embedding"]
 SUMMARY_FILE = "summary.json"
