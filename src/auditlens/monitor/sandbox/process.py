@@ -185,13 +185,19 @@ def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
         proc.stdin.close()
 
 
-def _terminate(proc: subprocess.Popen[bytes], uid: int | None) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+def _kill_all(proc: subprocess.Popen[bytes], uid: int | None, *, group: bool = True) -> None:
+    """SIGKILL the child's process group (when ``group``) and every process of ``uid``, then reap the child."""
+    if group:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
     if uid is not None:
         _kill_uid(uid)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
+
+
+def _terminate(proc: subprocess.Popen[bytes], uid: int | None) -> None:
+    _kill_all(proc, uid)
     for stream in (proc.stdout, proc.stderr, proc.stdin):
         if stream is not None:
             with contextlib.suppress(OSError):
@@ -259,13 +265,7 @@ def _pump(
         if overflow:
             break
     sel.close()
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    if uid is not None:
-        _kill_uid(uid)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
+    _kill_all(proc, uid, group=proc.poll() is None)
     stderr = bytes(bufs["stderr"])
     isolation = None
     if stderr.startswith(_MARKER):
