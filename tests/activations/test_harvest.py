@@ -197,6 +197,10 @@ def test_a_store_made_before_run_json_resumes(model_folder, corpus, tmp_path) ->
     assert m.status == "complete" and m.contexts == 16
     assert all(_digests(out)[k] == v for k, v in before.items())  # the old shards were kept, not redone
     rec = json.loads((out / "run.json").read_text())
-    assert rec["kind"] == "harvest" and rec["fingerprint"] == m.run_id and rec["legacy_source"] == "manifest.json"
+    assert (
+        rec["kind"] == "harvest"
+        and rec["fingerprint"] == m.run_id
+        and rec["legacy_source"] == "manifest.json"
+    )
     with pytest.raises(RunFolderError, match="different activation store"):
         harvest(_cfg(model_folder, corpus, out, tokens=256, seed=2), progress=False)
