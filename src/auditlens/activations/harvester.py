@@ -89,7 +89,7 @@ def _legacy_store(folder: Path) -> RunRecord | None:
         return None
     try:
         m = read_manifest(folder)
-    except (ValueError, OSError) as err:
+    except (DataError, ValueError, OSError) as err:
         raise RunFolderError(
             f"{folder / MANIFEST} is unreadable ({err})", hint="pass --overwrite to start the store again"
         ) from err

@@ -8,13 +8,12 @@ moment leaves either the old or the new manifest — never a half-written one.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from auditlens.runs.io import atomic_write_bytes
+from auditlens.runs.io import atomic_write_bytes, read_json
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -101,4 +100,4 @@ def write_manifest(folder: Path, manifest: StoreManifest) -> None:
 
 
 def read_manifest(folder: Path) -> StoreManifest:
-    return StoreManifest.model_validate(json.loads((folder / MANIFEST).read_text()))
+    return read_json(folder / MANIFEST, StoreManifest, what="activation store manifest")

@@ -41,7 +41,7 @@ class ActivationStore:
             )
         try:
             manifest = read_manifest(path)
-        except (ValueError, OSError) as err:
+        except (DataError, ValueError, OSError) as err:
             raise DataError(
                 f"{path / MANIFEST} is unreadable: {err}", hint="harvest the store again"
             ) from err

@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field
 from auditlens.data.sources import TextSource, sha256_file
 from auditlens.errors import DataError
 from auditlens.paths import cache_dir
+from auditlens.runs.io import iter_jsonl, write_json
 
 log = logging.getLogger(__name__)
 
@@ -295,10 +296,8 @@ def _build_into(folder: Path) -> CorpusManifest:
 
 
 def _write_manifest(folder: Path, manifest: CorpusManifest) -> None:
-    """Write ``manifest.json`` atomically (temporary file, then rename)."""
-    tmp = folder / f".manifest.json.tmp-{os.getpid()}"
-    tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / "manifest.json")
+    """Write ``manifest.json`` atomically."""
+    write_json(folder / "manifest.json", manifest, indent=2)
 
 
 def load_manifest(folder: Path | None = None) -> CorpusManifest:
@@ -377,9 +376,7 @@ def build_default_corpus(force: bool = False) -> Path:
 def iter_corpus_records(folder: Path, manifest: CorpusManifest) -> Iterator[dict[str, str]]:
     """Yield the ``{"text", "source"}`` records of a built corpus, shard by shard."""
     for shard in manifest.shards:
-        with open(folder / shard.file, encoding="utf-8") as handle:
-            for line in handle:
-                yield json.loads(line)
+        yield from iter_jsonl(folder / shard.file, what="corpus shard")
 
 
 def _token_lengths(tokenizer: Any, texts: list[str]) -> list[int]:

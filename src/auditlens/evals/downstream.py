@@ -16,10 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, Field
-from tqdm.auto import tqdm
 
 from auditlens.activations.filters import keep_rows
 from auditlens.models import HookedModel
+from auditlens.runs.progress import bar
 from auditlens.runs.stats import Estimate, mean_ci, ratio_ci
 from auditlens.sae import Dictionary
 
@@ -112,7 +112,7 @@ def evaluate_downstream(
     batches = list(contexts)
     scored = 0
     kept_clean = 0
-    for ids in tqdm(batches, desc=f"downstream eval {hook_point}", disable=not progress):
+    for ids in bar(batches, desc=f"downstream eval {hook_point}", enabled=progress):
         ids = ids.long()
         clean, zero, recons, kls, kept = _score_batch(model, hook_point, dictionary, ids, special, max_norm)
         kept_clean += kept

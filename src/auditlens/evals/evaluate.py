@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from auditlens.evals.downstream import DownstreamMetrics, evaluate_downstream
 from auditlens.evals.mmcs import DictionaryComparison, compare_dictionaries
 from auditlens.evals.reconstruction import ReconstructionMetrics, evaluate_reconstruction
 from auditlens.models import HookedModel
+from auditlens.runs.io import read_json, write_json
 from auditlens.sae import Dictionary, load_dictionary
 
 EVAL_FILENAME = "eval.json"
@@ -141,9 +141,7 @@ def evaluate_dictionary(
         comparisons=comparisons,
     )
     if write:
-        tmp = checkpoint / f".{EVAL_FILENAME}.tmp"
-        tmp.write_text(report.model_dump_json(indent=1))
-        tmp.replace(checkpoint / EVAL_FILENAME)
+        write_json(checkpoint / EVAL_FILENAME, report)
     return report
 
 
@@ -164,4 +162,4 @@ def summary_row(report: EvalReport) -> dict[str, float | str | int]:
 
 
 def load_report(checkpoint: str | Path) -> EvalReport:
-    return EvalReport.model_validate(json.loads((Path(checkpoint) / EVAL_FILENAME).read_text()))
+    return read_json(Path(checkpoint) / EVAL_FILENAME, EvalReport, what="evaluation report")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from auditlens.llm.types import ChatRequest, ChatResponse
+from auditlens.runs.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +69,7 @@ class ResponseCache:
             "request": request.model_dump(mode="json"),
             "response": response.model_dump(mode="json", exclude={"cached"}),
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(entry, fh, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json(path, entry, indent=None)
 
     def __len__(self) -> int:
         return sum(1 for _ in self.root.glob("??/*.json")) if self.root.exists() else 0

@@ -2,11 +2,14 @@
 from one read of the data, evaluate both (reconstruction, sparsity, spliced next-token loss), and write a run
 folder with ``summary.json``, plots and ``report.html``. Every stage resumes: re-running after an interruption
 continues the harvest, resumes training from its last checkpoint, and skips finished evaluations.
+
+The folder is claimed with :meth:`auditlens.runs.RunFolder.claim` (``run.json``, kind ``pipeline``): every setting
+but the folder and the progress switch determines the results, so a folder made with other settings is refused
+(a folder of the previous version, with ``config.json``, resumes through it).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -17,7 +20,13 @@ from auditlens.evals.evaluate import EVAL_FILENAME, EvalReport, evaluate_diction
 from auditlens.models import DEFAULT_MODEL, HookedModel, load_model
 from auditlens.pipeline.report import write_report
 from auditlens.pipeline.train import train_on_store
+from auditlens.runs import RunFolder, RunRecord, fingerprint, read_json, write_json
 from auditlens.sae import ReluL1UntiedConfig, TopKConfig
+
+KIND = "pipeline"
+LABEL = "pipeline run"
+SUMMARY_FILE = "summary.json"
+LEGACY_CONFIG = "config.json"
 
 
 class PipelineConfig(BaseModel):
@@ -88,10 +97,36 @@ def _train(cfg: PipelineConfig, store: ActivationStore) -> tuple[list[Path], flo
     )
 
 
+def identity(cfg: PipelineConfig) -> dict:
+    """The settings that determine a pipeline run's results (all but the folder and the progress switch)."""
+    return cfg.model_dump(mode="json", exclude={"out", "progress"})
+
+
+def _legacy_run(folder: Path) -> RunRecord | None:
+    """The record of a folder written before ``run.json``: its ``config.json`` was the whole config."""
+    f = folder / LEGACY_CONFIG
+    if not f.is_file():
+        return None
+    old = read_json(f, PipelineConfig, what="pipeline config of a run made before run.json")
+    return RunRecord(
+        kind=KIND,
+        fingerprint=fingerprint(identity(old)),
+        config=old.model_dump(mode="json"),
+        legacy_source=LEGACY_CONFIG,
+    )
+
+
 def run_pipeline(cfg: PipelineConfig, *, model: HookedModel | None = None) -> PipelineSummary:
     """Run (or resume) the whole pipeline and write the run folder; see the module docstring."""
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    (cfg.out / "config.json").write_text(cfg.model_dump_json(indent=1))
+    folder = RunFolder.claim(
+        cfg.out,
+        KIND,
+        cfg,
+        identity=identity(cfg),
+        legacy=_legacy_run,
+        label=LABEL,
+        hint="choose another --out folder (only the progress switch may change between resumes)",
+    )
     model = model or load_model(cfg.model)
     hcfg = HarvestConfig(
         model=cfg.model,
@@ -124,7 +159,7 @@ def run_pipeline(cfg: PipelineConfig, *, model: HookedModel | None = None) -> Pi
             )
         )
     summary = PipelineSummary(
-        config=json.loads(cfg.model_dump_json()),
+        config=cfg.model_dump(mode="json"),
         store=str(store.path),
         store_rows=store.n_rows,
         harvest_seconds=manifest.wall_seconds,
@@ -137,6 +172,7 @@ def run_pipeline(cfg: PipelineConfig, *, model: HookedModel | None = None) -> Pi
         dictionaries=[summary_row(r) for r in reports],
         reports=[str(Path(r.checkpoint) / EVAL_FILENAME) for r in reports],
     )
-    (cfg.out / "summary.json").write_text(summary.model_dump_json(indent=1))
+    write_json(cfg.out / SUMMARY_FILE, summary)
     write_report(cfg.out, summary, reports)
+    folder.mark("complete")
     return summary

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from auditlens.runs.figures import new_figure, save_figure
+from auditlens.runs.report import Page
 
 if TYPE_CHECKING:
     from auditlens.evals.evaluate import EvalReport
@@ -42,13 +43,9 @@ def summary_table(rows: list[dict]) -> str:
 
 def plot_run(out: Path, reports: list[EvalReport]) -> list[Path]:
     """``l0_vs_fvu.png`` (with 95% CIs) and ``loss_recovered.png`` in ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     names = [Path(r.checkpoint).name for r in reports]
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, axes = new_figure(size=(5.5, 4))
+    ax = axes[0, 0]
     for name, r in zip(names, reports, strict=True):
         rec = r.reconstruction
         ax.errorbar(
@@ -65,12 +62,10 @@ def plot_run(out: Path, reports: list[EvalReport]) -> list[Path]:
     ax.set_ylabel("FVU (fraction of variance unexplained)")
     ax.set_title(f"Sparsity vs reconstruction at {reports[0].hook_point}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    p1 = out / "l0_vs_fvu.png"
-    fig.savefig(p1, dpi=120)
-    plt.close(fig)
+    p1 = save_figure(fig, out / "l0_vs_fvu.png", dpi=120)
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, axes = new_figure(size=(5.5, 4))
+    ax = axes[0, 0]
     vals = [r.downstream.loss_recovered for r in reports if r.downstream]
     labels = [n for n, r in zip(names, reports, strict=True) if r.downstream]
     means = [v.value for v in vals]
@@ -81,35 +76,22 @@ def plot_run(out: Path, reports: list[EvalReport]) -> list[Path]:
     ax.axhline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_ylabel("fraction of next-token loss recovered")
     ax.set_title("Reconstruction spliced into the model (95% CI)")
-    fig.tight_layout()
-    p2 = out / "loss_recovered.png"
-    fig.savefig(p2, dpi=120)
-    plt.close(fig)
+    p2 = save_figure(fig, out / "loss_recovered.png", dpi=120)
     return [p1, p2]
 
 
 def write_report(out: Path, summary: PipelineSummary, reports: list[EvalReport]) -> Path:
-    """Write the plots and ``report.html`` (images embedded, no network needed) into ``out``."""
+    """Write the plots and ``report.html`` (images embedded: one self-contained file) into ``out``."""
     images = plot_run(out, reports)
-    imgs = "".join(
-        f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">'
-        for p in images
-    )
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c, '')))}</td>" for c in COLUMNS) + "</tr>"
-        for r in summary.dictionaries
-    )
     cfg = summary.config
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>auditlens run</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}img{{max-width:48%;margin:1%}}</style></head>
-<body><h1>auditlens run: {html.escape(str(cfg.get("model")))} at {html.escape(str(cfg.get("hook_point")))}</h1>
-<p>{summary.store_rows:,} activation rows harvested in {summary.harvest_seconds:.0f} s
-({summary.harvest_forward_share:.0%} in the forward pass); training {summary.train_seconds:.0f} s
-({summary.train_activations_per_second:,.0f} activations/s); evaluation {summary.eval_seconds:.0f} s.</p>
-<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{imgs}
-<p>Numbers: <code>summary.json</code> and each dictionary's <code>eval.json</code>.</p></body></html>"""
-    path = out / "report.html"
-    path.write_text(page)
-    return path
+    page = Page(f"auditlens run: {cfg.get('model')} at {cfg.get('hook_point')}")
+    page.p(
+        f"{summary.store_rows:,} activation rows harvested in {summary.harvest_seconds:.0f} s "
+        f"({summary.harvest_forward_share:.0%} in the forward pass); training {summary.train_seconds:.0f} s "
+        f"({summary.train_activations_per_second:,.0f} activations/s); evaluation {summary.eval_seconds:.0f} s."
+    )
+    page.table(COLUMNS, [[_fmt(r.get(c, "")) for c in COLUMNS] for r in summary.dictionaries])
+    for p in images:
+        page.figure(p, embed=True)
+    page.p("Numbers: summary.json and each dictionary's eval.json.")
+    return page.write(out / "report.html")

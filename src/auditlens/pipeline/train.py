@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from auditlens.activations import ActivationStore
 from auditlens.errors import ConfigError
 from auditlens.sae import DictionaryConfig, Trainer, TrainerConfig, TrainResult, config_from_dict
-from auditlens.sae.trainer import STATE_JSON
+from auditlens.sae.trainer_state import STATE_JSON
 
 
 class TrainOutcome(BaseModel):
