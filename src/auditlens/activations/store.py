@@ -73,6 +73,11 @@ class ActivationStore:
         """Identifies the data: run id plus row count (a resumed, longer store has a different id)."""
         return f"{self.manifest.run_id}-{self.manifest.rows}"
 
+    def model_spec(self, override: str | None = None) -> str:
+        """The model spec to load for this store's activations: ``override`` when given, else the spec the store
+        was harvested from (its model id for stores that did not record one)."""
+        return override or self.manifest.model.source or self.manifest.model.id
+
     def resolve_hook_point(self, hook_point: str | None = None) -> str:
         """The hook point to read: ``hook_point`` checked, or the store's only one."""
         if hook_point is None:

@@ -1,7 +1,8 @@
 """The ``auditlens`` command: one verb per stage, each a thin call into the library.
 
 Sub-command modules register themselves on :data:`app` when imported below; they parse options and call
-library functions, nothing more.
+library functions, nothing more. Every verb takes ``--config FILE`` (:mod:`auditlens.cli.config_file`), and
+library messages reach the terminal through :func:`auditlens.runs.cli_logging`, installed here for every verb.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """auditlens: audit language models for hidden misalignment, offline-first."""
+    from auditlens.runs.progress import cli_logging
+
+    cli_logging()  # library messages (logging) go to stderr, above any progress bar
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 
 @app.command("eval")
@@ -24,6 +25,7 @@ def eval_(
     compare: list[Path] = typer.Option(
         [], help="Other dictionary folders to compute MMCS against; repeatable."
     ),
+    config: Path | None = CONFIG,
 ) -> None:
     """Evaluate one dictionary: MSE, FVU, L0, dead latents, CE/KL with the reconstruction spliced in, MMCS."""
     from auditlens.activations import ActivationStore
@@ -32,7 +34,7 @@ def eval_(
     from auditlens.pipeline.report import summary_table
 
     st = ActivationStore.open(store)
-    spec = model or st.manifest.model.source or st.manifest.model.id
+    spec = st.model_spec(model)
     hooked = None if spec == "none" else load_model(spec)
     report = evaluate_dictionary(
         checkpoint,

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 
 def print_store_summary(manifest: object, out: Path) -> None:
@@ -56,6 +57,7 @@ def harvest(
     shard_tokens: int = typer.Option(65_536, help="Approximate rows per shard file."),
     seed: int = typer.Option(0, help="Seed of the document order."),
     overwrite: bool = typer.Option(False, help="Replace a store in --out that holds a different run."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Harvest activations at one or more hook points into a sharded safetensors store.
 

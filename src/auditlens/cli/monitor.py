@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 monitor_app = typer.Typer(
     help="Side-task monitoring: monitors, calibration at a fixed FPR, reports.", no_args_is_help=True
@@ -42,13 +43,12 @@ def evaluate_(
     probe_hook_point: str = typer.Option(None, help="Probe hook point (default: middle layer resid_post)."),
     probe_view: str = typer.Option("reasoning", help="What the probe model reads: 'reasoning' or 'output'."),
     llm_cache: Path = typer.Option(None, help="LLM response cache folder (default: the auditlens cache)."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Score the samples with each monitor, calibrate at the target FPR, write report.json/html/png."""
     from auditlens.monitor.evaluate import EvaluateConfig, evaluate
     from auditlens.monitor.report import summary_lines
-    from auditlens.runs import cli_logging
 
-    cli_logging()
     cfg = EvaluateConfig(
         monitors=list(monitor),
         fixtures=fixtures,

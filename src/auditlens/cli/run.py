@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 
 @app.command()
@@ -20,6 +21,7 @@ def run(
     k: int = typer.Option(32, help="Active latents of the TopK dictionary."),
     l1_coefficient: float = typer.Option(3e-3, help="Sparsity coefficient of the ReLU+L1 dictionary."),
     seed: int = typer.Option(0, help="Seed of data order and initialisation."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Harvest → train a TopK and a ReLU+L1 dictionary → evaluate → report, into OUT.
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 
 @app.command()
@@ -34,6 +35,7 @@ def train(
         "geometric_median",
         help="Decoder-bias init from the data: geometric_median (exact on one process) or mean.",
     ),
+    config: Path | None = CONFIG,
 ) -> None:
     """Train one or more sparse dictionaries on a store; re-running resumes from the last checkpoint.
 
