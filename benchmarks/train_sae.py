@@ -8,12 +8,17 @@ matmul rate is measured in the same run; the encoder's share is the fraction of 
 spends in the encoder matmul (the bound sparse TopK training approaches).
 
     python benchmarks/train_sae.py            # short default run (< 2 min on a 2-core CPU)
+    python benchmarks/train_sae.py --smoke    # tiny shapes, 2 steps: checks that every implementation still runs
     python benchmarks/train_sae.py --long     # 40 timed steps
     python benchmarks/train_sae.py --bf16-select   # also auditlens with bf16 top-k selection (values stay fp32)
     SPARSIFY_DISABLE_TRITON=1 python benchmarks/train_sae.py --json out.json
 
-Anchors are used only if importable (``sae_lens``, ``sparsify``); install them in a separate environment so they
-do not replace torch.
+Anchors are used only if importable (``sae_lens``, ``sparsify``; the output names the ones that are not installed);
+install them in a separate environment so they do not replace torch.
+
+Every implementation starts from the same decoder bias: by default (``--b-dec-init data``) the geometric median of
+the first batches (auditlens's own data init), copied into each anchor's ``b_dec``; ``--b-dec-init none`` starts
+all of them at zero. The report says which.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from auditlens.sae import TopKConfig, Trainer, TrainerConfig
+from auditlens.sae.data import estimate_data_stats
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -84,7 +90,7 @@ class Auditlens(Impl):
         width: int,
         k: int,
         lr: float,
-        head: list[Tensor],
+        head: list[Tensor] | None,
         total: int,
         device: str,
         bf16: bool = False,
@@ -94,11 +100,15 @@ class Auditlens(Impl):
         cfg = TopKConfig(d_in=d_in, d_sae=width, k=k, selection_dtype="bfloat16" if bf16 else "float32")
         tc = TrainerConfig(total_steps=total, lr=lr, lr_decay_start=1.0, progress=False, device=device)
         self.trainer = Trainer([cfg], tc)
-        self.trainer.initialize_from_data(head)
+        if head is not None:  # the data init (activation scale, geometric-median decoder bias)
+            self.trainer.initialize_from_data(head)
 
     def step(self, x: Tensor) -> float:
         self.trainer.train_step(x)
-        return float(self.trainer._recent[self.trainer.configs[0].name or ""][-1][1])
+        fvu = self.trainer.member_metrics()[0].fvu  # mean over the steps since the last reset: this one
+        for g in self.trainer.groups:
+            g.reset()
+        return float(fvu)
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
@@ -110,13 +120,13 @@ class PlainTopK(Impl, nn.Module):
 
     name = "plain_pytorch"
 
-    def __init__(self, d_in: int, width: int, k: int, lr: float):
+    def __init__(self, d_in: int, width: int, k: int, lr: float, b_dec: Tensor):
         nn.Module.__init__(self)
         self.k = k
         self.encoder = nn.Linear(d_in, width)
         nn.init.zeros_(self.encoder.bias)
         self.W_dec = nn.Parameter(self.encoder.weight.detach().clone())
-        self.b_dec = nn.Parameter(torch.zeros(d_in))
+        self.b_dec = nn.Parameter(b_dec.clone())
         with torch.no_grad():
             self.W_dec /= self.W_dec.norm(dim=-1, keepdim=True)
         self.opt = torch.optim.Adam(self.parameters(), lr=lr)
@@ -147,18 +157,15 @@ class Sparsify(Impl):
 
     name = "sparsify"
 
-    def __init__(self, d_in: int, width: int, k: int, lr: float, device: str):
+    def __init__(self, d_in: int, width: int, k: int, lr: float, device: str, b_dec: Tensor):
         from sparsify import SparseCoder, SparseCoderConfig
 
         self.sae = SparseCoder(d_in, SparseCoderConfig(num_latents=width, k=k), device=device)
+        with torch.no_grad():  # the shared init (sparsify's own trainer would use the first batch's mean)
+            self.sae.b_dec.copy_(b_dec)
         self.opt = torch.optim.Adam(self.sae.parameters(), lr=lr)
-        self.first = True
 
     def step(self, x: Tensor) -> float:
-        if self.first:  # sparsify's trainer sets b_dec to the first batch's mean
-            with torch.no_grad():
-                self.sae.b_dec.copy_(x.mean(0))
-            self.first = False
         out = self.sae(x)
         loss = out.fvu + (out.auxk_loss if out.auxk_loss is not None else 0.0) / 32
         self.opt.zero_grad(set_to_none=True)
@@ -178,12 +185,14 @@ class SaeLens(Impl):
 
     name = "saelens"
 
-    def __init__(self, d_in: int, width: int, k: int, lr: float, device: str):
+    def __init__(self, d_in: int, width: int, k: int, lr: float, device: str, b_dec: Tensor):
         from sae_lens import TopKTrainingSAE, TopKTrainingSAEConfig
         from sae_lens.saes.sae import TrainStepInput
 
         self._input = TrainStepInput
         self.sae = TopKTrainingSAE(TopKTrainingSAEConfig(d_in=d_in, d_sae=width, k=k, device=device))
+        with torch.no_grad():  # the shared init
+            self.sae.b_dec.copy_(b_dec)
         self.opt = torch.optim.Adam(self.sae.parameters(), lr=lr)
         self.n = 0
 
@@ -246,10 +255,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="also run auditlens with bf16 top-k selection (fp32 values)",
     )
     ap.add_argument("--no-plain", action="store_true", help="skip the plain PyTorch TopK")
+    ap.add_argument(
+        "--b-dec-init",
+        choices=["data", "none"],
+        default="data",
+        help="every implementation's decoder bias: the geometric median of the first batches, or zero",
+    )
+    ap.add_argument("--smoke", action="store_true", help="tiny shapes, 2 timed steps (seconds): does it run?")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
     if args.long:
         args.steps = max(args.steps, 40)
+    if args.smoke:
+        args.d_in, args.width, args.k, args.batch, args.steps, args.warmup = 32, 256, 8, 256, 2, 1
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     os.environ.setdefault("SPARSIFY_DISABLE_TRITON", "1")
     dev = args.device
@@ -262,17 +280,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     gen_s = time.perf_counter() - t0
     rate = matmul_rate(B, D, F, dev)
 
+    head = data[:4] if args.b_dec_init == "data" else None
+    if head is not None:
+        center = estimate_data_stats(head, n_batches=len(head), normalize=False).center.to(dev)
+    else:
+        center = torch.zeros(D, device=dev)
     torch.manual_seed(0)
-    impls: list[Impl] = [Auditlens(D, F, k, lr, data[:4], total, dev)]
+    impls: list[Impl] = [Auditlens(D, F, k, lr, head, total, dev)]
     if args.bf16_select:
-        impls.append(Auditlens(D, F, k, lr, data[:4], total, dev, bf16=True))
+        impls.append(Auditlens(D, F, k, lr, head, total, dev, bf16=True))
     if not args.no_plain:
-        impls.append(PlainTopK(D, F, k, lr).to(dev))
+        impls.append(PlainTopK(D, F, k, lr, center).to(dev))
+    skipped: list[str] = []
     if not args.no_anchors:
-        if importlib.util.find_spec("sparsify") is not None:
-            impls.append(Sparsify(D, F, k, lr, dev))
-        if importlib.util.find_spec("sae_lens") is not None:
-            impls.append(SaeLens(D, F, k, lr, dev))
+        for module, cls in (("sparsify", Sparsify), ("sae_lens", SaeLens)):
+            if importlib.util.find_spec(module) is None:
+                skipped.append(f"{module} (not installed)")
+            else:
+                impls.append(cls(D, F, k, lr, dev, center))
 
     times: dict[str, list[float]] = {i.name: [] for i in impls}
     train_fvu: dict[str, list[tuple[float, float]]] = {i.name: [] for i in impls}  # (elapsed training s, fvu)
@@ -317,6 +342,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "device": dev,
         "machine": platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
+        "b_dec_init": "geometric median of the first 4 batches, for every implementation"
+        if args.b_dec_init == "data"
+        else "zero for every implementation",
+        "skipped_anchors": skipped,
         "timed_steps": args.steps,
         "warmup_steps": args.warmup,
         "data_generation_s": gen_s,
@@ -340,6 +369,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{r['final_train_fvu']:>11.4f}{'' if tt is None else f'{tt:.1f}':>13}"
         )
     print(f"auditlens encoder share of the matmul rate: {report['auditlens_encoder_share']:.2f}")
+    print(f"decoder-bias init: {report['b_dec_init']}")
+    if skipped:
+        print(f"skipped: {', '.join(skipped)}")
     for n, v in report["ratios_vs_auditlens"].items():
         print(f"auditlens / {n}: {v:.2f}x")
     if args.json:
