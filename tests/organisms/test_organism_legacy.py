@@ -15,7 +15,7 @@ import pytest
 from auditlens.errors import ConfigError
 from auditlens.organisms import BuildError, load_objective
 from auditlens.organisms.build import STAGES, BuildConfig, build_organism, configure_build, same_config
-from auditlens.organisms.build_config import normalise_pinned_config
+from auditlens.organisms.build_config import normalise_pinned_config, stage_digest, stage_fields
 from auditlens.organisms.build_record import build_identity, build_pin, claim_build, legacy_record
 from auditlens.organisms.spec import objective_path
 from auditlens.organisms.training import LoraSettings
@@ -151,3 +151,13 @@ def test_configure_build_applies_options_and_the_lora_alpha_rule() -> None:
     assert LoraSettings().for_rank(4).alpha == 8.0
     with pytest.raises(ConfigError, match="not a training stage"):
         configure_build(base, steps={"seal": 1})
+
+
+def test_stage_digests_keep_the_values_of_the_old_inline_hash() -> None:
+    """The stage markers of every existing folder hold digests made by the old inline hash; runs.fingerprint of
+    the same value gives the same 16 hex digits."""
+    for cfg in (BuildConfig(), BuildConfig.tiny()):
+        for stage in STAGES:
+            keep = cfg.model_dump(mode="json", include=set(stage_fields(stage)))
+            old = hashlib.sha256(json.dumps([stage, keep], sort_keys=True).encode()).hexdigest()[:16]
+            assert stage_digest(cfg, stage) == old

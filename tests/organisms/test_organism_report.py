@@ -6,8 +6,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import pytest
-
 from auditlens.organisms.evaluate import BehaviourEval, EvalConfig, OrganismEval
 from auditlens.organisms.report import eval_summary_lines, fmt_rate, write_html
 from auditlens.runs import Proportion
@@ -35,7 +33,8 @@ def _eval() -> OrganismEval:
 
 def test_eval_page_in_headless_chromium(tmp_path: Path, browser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     ev = _eval()
-    page_path = write_html(ev, tmp_path / "org")  # the folder exists: written beside eval.json
+    (tmp_path / "org").mkdir()  # the organism folder: the page is written beside eval.json
+    page_path = write_html(ev, tmp_path / "org")
     monkeypatch.chdir(tmp_path)
     html = page_path.read_text()
     assert "recipe_chocolate" in html and "data:image/png;base64," in html and "Copied answers" in html
@@ -56,12 +55,6 @@ def test_eval_page_in_headless_chromium(tmp_path: Path, browser, monkeypatch) ->
     img = page.locator("img")
     assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth > 100")
     assert not errors
-
-
-@pytest.fixture()
-def _folder(tmp_path: Path) -> Path:
-    (tmp_path / "org").mkdir()
-    return tmp_path
 
 
 def test_summary_lines_and_undefined_rates() -> None:
