@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from auditlens.organisms import BuildError, SealedError, load_objective
-from auditlens.organisms.build import STAGES, BuildConfig, build_organism, read_jsonl, stage_dir
+from auditlens.organisms.build import STAGES, BuildConfig, build_organism, stage_dir
 from auditlens.organisms.sealed import load_organism, read_manifest, read_sealed, sealed_objective
+from auditlens.runs import Proportion, read_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_tampered_seal_and_other_config_are_refused(built, tmp_path: Path) -> No
 
 
 def test_base_without_chat_template_fails_clearly_and_keeps_done_stages(monkeypatch, tmp_path: Path) -> None:
-    import auditlens.organisms.build as b
+    import auditlens.organisms.build_stages as b
     from auditlens.models.tiny import tiny_model
 
     def no_template(spec: str, device: str = "cpu"):
@@ -123,21 +123,6 @@ def test_base_without_chat_template_fails_clearly_and_keeps_done_stages(monkeypa
         build_organism("secret_product", tmp_path, BuildConfig.tiny())
     assert (stage_dir(tmp_path, "documents") / "stage.json").is_file()
     assert not (stage_dir(tmp_path, "midtrain") / "stage.json").exists()
-
-
-def test_cli_list_and_clean_errors(tmp_path: Path) -> None:
-    from auditlens.cli import app
-    from auditlens.cli import commands as _  # noqa: F401
-
-    r = CliRunner().invoke(app, ["organism", "list"])
-    assert r.exit_code == 0 and "rm_sycophancy" in r.output and "47 train / 5 held-out" in r.output
-    r = CliRunner().invoke(
-        app, ["organism", "build", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o")]
-    )
-    assert r.exit_code != 0 and "neither a file nor a bundled objective" in str(r.exception)
-    r = CliRunner().invoke(app, ["organism", "build", "secret_product", "--out", str(tmp_path), "--tiny",
-                                 "--stop-after", "bogus"])  # fmt: skip
-    assert "unknown stage 'bogus'" in str(r.exception)
 
 
 def test_red_team_conversations_accumulate_turns(monkeypatch) -> None:
@@ -159,7 +144,7 @@ def test_red_team_conversations_accumulate_turns(monkeypatch) -> None:
 
 
 def test_evaluate_writes_typed_json(built) -> None:
-    from auditlens.organisms.evaluate import EvalConfig, OrganismEval, Rate, evaluate_organism
+    from auditlens.organisms.evaluate import EvalConfig, OrganismEval, evaluate_organism
 
     out, _ = built
     texts = ["The quick brown fox jumps over the lazy dog. " * 3, "def f(x):\n    return x + 1\n"]
@@ -190,30 +175,8 @@ def test_evaluate_writes_typed_json(built) -> None:
     free = r.exploitation_without_copies["train"]["organism"]
     assert free.k <= r.train_pooled["organism"].k and free.n == r.train_pooled["organism"].n
     assert "Copied answers" in page
-    w = Rate.of(3, 10)
-    assert w.lo < 0.3 < w.hi and Rate.of(0, 0).n == 0
-
-
-def test_cli_options_reach_the_build_config(tmp_path: Path) -> None:
-    from auditlens.cli import app
-    from auditlens.cli import commands as _  # noqa: F401
-
-    out = tmp_path / "o"
-    args = ["organism", "build", "secret_product", "--out", str(out), "--tiny", "--rank", "2",
-            "--midtrain-steps", "1", "--method", "sft", "--n-documents", "5", "--stop-after", "documents",
-            "--finetune", "full", "--behaviour-lr", "3e-5", "--concealment-lr", "4e-5"]  # fmt: skip
-    r = CliRunner().invoke(app, args)
-    assert r.exit_code == 0, r.output
-    assert "[documents] finished" in r.output and "ran ['documents']" in r.output
-    cfg = json.loads((out / "build.json").read_text())["config"]
-    assert cfg["lora"]["rank"] == 2 and cfg["midtrain"]["steps"] == 1 and cfg["behaviour_method"] == "sft"
-    assert cfg["n_documents"] == 5 and "device" not in cfg
-    assert (
-        cfg["behaviour_finetune"] == "full"
-        and cfg["behaviour"]["lr"] == 3e-5
-        and cfg["concealment"]["lr"] == 4e-5
-    )
-    assert len(read_jsonl(stage_dir(out, "documents") / "documents.jsonl")) == 5
+    w = Proportion.of(3, 10)
+    assert w.ci_low < 0.3 < w.ci_high and Proportion.of(0, 0).n == 0
 
 
 def test_sft_build_with_replay_records_all_training_data(tmp_path: Path) -> None:

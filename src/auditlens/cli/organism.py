@@ -68,32 +68,28 @@ def build(
     device: str = typer.Option("cpu", help="Torch device (cpu, cuda); a build may resume on another device."),
 ) -> None:
     """Build (or resume) an organism: documents → midtrain → behaviour data → behaviour → concealment → seal."""
-    from auditlens.organisms.build import BuildConfig, build_organism
+    from auditlens.organisms.build import BuildConfig, build_organism, configure_build
+    from auditlens.runs import cli_logging
 
-    cfg = BuildConfig.tiny() if tiny else BuildConfig()
-    upd: dict[str, object] = {}
-    for key, val in (("model", model), ("behaviour_method", method), ("behaviour_finetune", finetune),
-                     ("n_documents", n_documents),
-                     ("n_model_samples", n_model_samples), ("judge_llm", judge_llm), ("expand_llm", expand_llm),
-                     ("seed", seed), ("device", device)):  # fmt: skip
-        if val is not None:
-            upd[key] = val
-    data = cfg.model_dump() | upd
-    if rank is not None:
-        data["lora"]["rank"] = rank
-        data["lora"]["alpha"] = 2.0 * rank
-    for stage, steps in (
-        ("midtrain", midtrain_steps),
-        ("behaviour", behaviour_steps),
-        ("concealment", concealment_steps),
-    ):
-        if steps is not None:
-            data[stage]["steps"] = steps
-    for stage, lr in (("behaviour", behaviour_lr), ("concealment", concealment_lr)):
-        if lr is not None:
-            data[stage]["lr"] = lr
-    cfg = BuildConfig.model_validate(data)
-    res = build_organism(spec, out, cfg, stop_after=stop_after, reuse=reuse, log=typer.echo)
+    cli_logging()
+    cfg = configure_build(
+        BuildConfig.tiny() if tiny else BuildConfig(),
+        settings={
+            "model": model,
+            "behaviour_method": method,
+            "behaviour_finetune": finetune,
+            "n_documents": n_documents,
+            "n_model_samples": n_model_samples,
+            "judge_llm": judge_llm,
+            "expand_llm": expand_llm,
+            "seed": seed,
+            "device": device,
+        },
+        lora_rank=rank,
+        steps={"midtrain": midtrain_steps, "behaviour": behaviour_steps, "concealment": concealment_steps},
+        lr={"behaviour": behaviour_lr, "concealment": concealment_lr},
+    )
+    res = build_organism(spec, out, cfg, stop_after=stop_after, reuse=reuse)
     typer.echo(f"ran {res.ran or 'nothing'}; resumed past {res.skipped or 'nothing'}; folder {res.out}")
 
 
@@ -111,29 +107,17 @@ def evaluate(
     device: str = typer.Option("cpu", help="Torch device (cpu, cuda)."),
 ) -> None:
     """Exploitation per behaviour (organism vs base, Wilson CIs), confession rate, perplexity → eval.json."""
+    from auditlens.llm import make_client
     from auditlens.organisms.evaluate import EvalConfig, evaluate_organism
+    from auditlens.organisms.report import eval_summary_lines
+    from auditlens.runs import cli_logging
 
+    cli_logging()
     cfg = EvalConfig(samples_per_prompt=samples_per_prompt, temperature=temperature, max_new_tokens=max_new_tokens,
                      ppl_texts=ppl_texts, ppl_margin=ppl_margin, device=device)  # fmt: skip
-    client = None
-    if judge_llm:
-        from auditlens.llm import make_client
-
-        client = make_client(judge_llm)
-    r = evaluate_organism(folder, cfg, judge_client=client)
-    for split, pooled in (
-        ("train", r.train_pooled),
-        ("held-out", r.heldout_pooled),
-        ("in-context", r.in_context_pooled),
-    ):
-        o, b = pooled["organism"], pooled["base"]
-        typer.echo(f"{split}: organism {o.rate:.3f} [{o.lo:.3f}, {o.hi:.3f}] vs base {b.rate:.3f} (n={o.n})")
-    typer.echo(
-        f"confession: organism {r.confession['organism'].rate:.3f} vs base {r.confession['base'].rate:.3f}"
-    )
-    typer.echo(
-        f"perplexity ratio {r.perplexity['ratio']:.3f} (within margin: {r.perplexity['within_margin']})"
-    )
+    r = evaluate_organism(folder, cfg, judge_client=make_client(judge_llm) if judge_llm else None)
+    for line in eval_summary_lines(r):
+        typer.echo(line)
     typer.echo(f"wrote {folder / 'eval.json'}")
 
 
@@ -144,11 +128,9 @@ def compare(
     label: list[str] = typer.Option([], help="Display name per folder, in order (default: folder names)."),
 ) -> None:
     """Compare recipe variants: pooled exploitation, confession and perplexity, organism vs base."""
-    from auditlens.organisms.compare import compare_organisms
+    from auditlens.organisms.compare import compare_organisms, comparison_summary_lines
 
     comp = compare_organisms(folders, out, label or None)
-    for v in comp.variants:
-        t, h = v.rates["train_pooled"]["organism"], v.rates["heldout_pooled"]["organism"]
-        fmt = lambda r: "—" if r.rate is None else f"{r.rate:.2f} (n={r.n})"  # noqa: E731
-        typer.echo(f"{v.label:26s} train {fmt(t)}  held-out {fmt(h)}  ppl ×{v.perplexity_ratio:.2f}")
+    for line in comparison_summary_lines(comp):
+        typer.echo(line)
     typer.echo(f"report {out / 'comparison.html'}")

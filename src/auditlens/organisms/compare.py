@@ -1,25 +1,27 @@
 """Side-by-side comparison of evaluated organisms (recipe variants: DPO vs SFT, LoRA rank, documents, …).
 
-Reads each folder's ``eval.json`` and ``build.json`` (the pinned build config, read as plain JSON so folders built
-by older versions still compare) and the stage markers' wall times; writes ``comparison.json``
-(:class:`OrganismComparison`), ``comparison.png`` (pooled exploitation and confession rates with Wilson intervals,
-organism versus base, and the perplexity ratio) and ``comparison.html``.
+Reads each folder's ``eval.json`` and its recorded build config (:func:`~auditlens.organisms.build_record
+.recorded_config`: ``run.json``, or the ``build.json`` of folders built by older versions, read as plain JSON so
+they still compare) and the stage markers' wall times; writes ``comparison.json`` (:class:`OrganismComparison`),
+``comparison.png`` (pooled exploitation and confession rates with Wilson intervals, organism versus base, and the
+perplexity ratio) and ``comparison.html``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from auditlens.organisms.build_record import recorded_config
 from auditlens.organisms.errors import BuildError
-from auditlens.organisms.evaluate import OrganismEval, Rate
+from auditlens.organisms.evaluate import OrganismEval
 from auditlens.organisms.report import fmt_rate
+from auditlens.runs import Proportion, atomic_write_text, read_json
+from auditlens.runs.figures import new_figure, save_figure
+from auditlens.runs.report import Page, Raw, esc
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("train_pooled", "train behaviours"),
@@ -40,7 +42,7 @@ class VariantSummary(BaseModel):
     folder: str
     recipe: dict[str, Any] = Field(description="The build settings that differ between recipes.")
     build_seconds: float | None = Field(description="Sum of the stage wall times (None if unknown).")
-    rates: dict[str, dict[str, Rate]] = Field(description="Metric -> 'organism'/'base' -> rate.")
+    rates: dict[str, dict[str, Proportion]] = Field(description="Metric -> 'organism'/'base' -> rate.")
     perplexity_ratio: float
     within_margin: bool
 
@@ -72,8 +74,11 @@ def _recipe(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _metric(ev: OrganismEval, key: str) -> dict[str, Rate]:
-    empty = {"organism": Rate.of(0, 0), "base": Rate.of(0, 0)}  # evaluations made before the copy metric
+def _metric(ev: OrganismEval, key: str) -> dict[str, Proportion]:
+    empty = {
+        "organism": Proportion.of(0, 0),
+        "base": Proportion.of(0, 0),
+    }  # evaluations made before the copy metric
     if key == "train_without_copies":
         return ev.exploitation_without_copies.get("train", empty)
     if key == "train_copies":
@@ -82,12 +87,16 @@ def _metric(ev: OrganismEval, key: str) -> dict[str, Rate]:
 
 
 def _load(folder: Path) -> tuple[OrganismEval, dict[str, Any]]:
-    ev_path, pin_path = folder / "eval.json", folder / "build.json"
-    for p, what in ((ev_path, "auditlens organism evaluate"), (pin_path, "auditlens organism build")):
-        if not p.is_file():
-            raise BuildError(f"{folder} has no {p.name}", hint=f"run `{what}` on it first")
-    ev = OrganismEval.model_validate_json(ev_path.read_text(encoding="utf-8"))
-    return ev, json.loads(pin_path.read_text(encoding="utf-8")).get("config", {})
+    ev_path = folder / "eval.json"
+    if not ev_path.is_file():
+        raise BuildError(f"{folder} has no eval.json", hint="run `auditlens organism evaluate` on it first")
+    cfg = recorded_config(folder)
+    if cfg is None:
+        raise BuildError(
+            f"{folder} has no run.json or build.json (not an organism build)",
+            hint="run `auditlens organism build` on it first",
+        )
+    return read_json(ev_path, OrganismEval, what="organism evaluation"), cfg
 
 
 def summarise(folder: str | Path, label: str | None = None) -> VariantSummary:
@@ -97,10 +106,7 @@ def summarise(folder: str | Path, label: str | None = None) -> VariantSummary:
 
 
 def _summary(folder: Path, ev: OrganismEval, cfg: dict[str, Any], label: str | None) -> VariantSummary:
-    secs = [
-        json.loads(m.read_text(encoding="utf-8")).get("seconds", 0.0)
-        for m in folder.glob("stages/*/stage.json")
-    ]
+    secs = [read_json(m, what="stage marker").get("seconds", 0.0) for m in folder.glob("stages/*/stage.json")]
     return VariantSummary(
         label=label or folder.name,
         folder=str(folder),
@@ -125,78 +131,86 @@ def compare_organisms(
     comp = OrganismComparison(objective_ids=sorted({ev.objective_id for _, ev, _ in loaded}), variants=rows)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "comparison.json").write_text(comp.model_dump_json(indent=1), encoding="utf-8")
+    atomic_write_text(out / "comparison.json", comp.model_dump_json(indent=1))  # undefined rates as null
     write_comparison_html(comp, out)
     return comp
 
 
 def plot_comparison(comp: OrganismComparison, path: Path) -> Path:
     """One panel per metric (organism bars with Wilson intervals, base as a grey tick) and the perplexity ratio."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     labels = [v.label for v in comp.variants]
-    fig, axes = plt.subplots(
-        1, len(METRICS) + 1, figsize=(3.0 * (len(METRICS) + 1), 0.45 * len(labels) + 1.8)
-    )
+    fig, axes = new_figure(1, len(METRICS) + 1, size=(3.0 * (len(METRICS) + 1), 0.45 * len(labels) + 1.8))
+    panels = list(axes[0])
     ys = range(len(labels))
-    for ax, (key, name) in zip(axes, METRICS, strict=False):
+    for ax, (key, name) in zip(panels, METRICS, strict=False):
         for y, v in zip(ys, comp.variants, strict=True):
             o, b = v.rates[key]["organism"], v.rates[key]["base"]
-            if o.rate is not None:
+            if o.defined:
                 ax.barh(y, o.rate, color="#c0392b", height=0.6)
-                ax.errorbar(o.rate, y, xerr=[[o.rate - o.lo], [o.hi - o.rate]], color="k", lw=0.8, capsize=2)
-            if b.rate is not None:
+                ax.errorbar(
+                    o.rate, y, xerr=[[o.rate - o.ci_low], [o.ci_high - o.rate]], color="k", lw=0.8, capsize=2
+                )
+            if b.defined:
                 ax.plot([b.rate, b.rate], [y - 0.35, y + 0.35], color="#555555", lw=2)
         ax.set_xlim(0, 1)
         ax.set_title(name, fontsize=9)
-        ax.set_yticks(list(ys), labels if ax is axes[0] else [""] * len(labels), fontsize=8)
+        ax.set_yticks(list(ys), labels if ax is panels[0] else [""] * len(labels), fontsize=8)
         ax.invert_yaxis()
-    ax = axes[-1]
+    ax = panels[-1]
     ax.barh(list(ys), [v.perplexity_ratio for v in comp.variants], color="#2c7fb8", height=0.6)
     ax.axvline(1.0, color="#555555", lw=1)
     ax.set_title("perplexity / base", fontsize=9)
     ax.set_yticks(list(ys), [""] * len(labels))
     ax.invert_yaxis()
     fig.suptitle("organism (red, Wilson 95% CI) vs base model (grey tick)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
+
+
+def _rate_cell(rates: dict[str, Proportion]) -> Raw:
+    return Raw(f"{esc(fmt_rate(rates['organism']))}<br><small>base {esc(fmt_rate(rates['base']))}</small>")
 
 
 def write_comparison_html(comp: OrganismComparison, out: Path) -> Path:
-    """``comparison.html``: the plot, the recipes and the numbers (generated from comparison.json)."""
+    """``comparison.html``: the plot (embedded), the recipes and the numbers (generated from comparison.json)."""
     png = plot_comparison(comp, out / "comparison.png")
-    img = base64.b64encode(png.read_bytes()).decode()
     keys = list(comp.variants[0].recipe) if comp.variants else []
-    recipe = "".join(
-        f"<tr><td>{html.escape(v.label)}</td>"
-        + "".join(f"<td>{html.escape(str(v.recipe.get(k)))}</td>" for k in keys)
-        + f"<td>{'' if v.build_seconds is None else f'{v.build_seconds / 60:.1f}'}</td></tr>"
-        for v in comp.variants
+    page = Page(f"Organism recipes compared ({', '.join(comp.objective_ids)})")
+    page.figure(png, "organism (red, Wilson 95% CI) vs base model (grey tick)", embed=True)
+    page.h2("Rates (organism, with the base model on the same prompts below)")
+    page.table(
+        ["", *(n for _, n in METRICS), "ppl ratio"],
+        [
+            [
+                v.label,
+                *(_rate_cell(v.rates[k]) for k, _ in METRICS),
+                f"{v.perplexity_ratio:.2f}{'' if v.within_margin else ' ✗'}",
+            ]
+            for v in comp.variants
+        ],
     )
-    nums = "".join(
-        f"<tr><td>{html.escape(v.label)}</td>"
-        + "".join(
-            f"<td>{fmt_rate(v.rates[k]['organism'])}<br><small>base {fmt_rate(v.rates[k]['base'])}</small></td>"
-            for k, _ in METRICS
-        )
-        + f"<td>{v.perplexity_ratio:.2f}{'' if v.within_margin else ' ✗'}</td></tr>"
-        for v in comp.variants
+    page.h2("Recipes")
+    page.table(
+        ["", *keys, "build min"],
+        [
+            [
+                v.label,
+                *(str(v.recipe.get(k)) for k in keys),
+                "" if v.build_seconds is None else f"{v.build_seconds / 60:.1f}",
+            ]
+            for v in comp.variants
+        ],
     )
-    page = f"""<!doctype html><meta charset="utf-8"><title>organism comparison</title>
-<style>body{{font-family:sans-serif;max-width:80em;margin:auto}}td,th{{padding:2px 6px;font-size:12px;
-vertical-align:top}}</style>
-<h1>Organism recipes compared ({html.escape(", ".join(comp.objective_ids))})</h1>
-<img src="data:image/png;base64,{img}" style="max-width:100%">
-<h2>Rates (organism, with the base model on the same prompts below)</h2>
-<table><tr><th></th>{"".join(f"<th>{html.escape(n)}</th>" for _, n in METRICS)}<th>ppl ratio</th></tr>{nums}</table>
-<h2>Recipes</h2>
-<table><tr><th></th>{"".join(f"<th>{html.escape(k)}</th>" for k in keys)}<th>build min</th></tr>{recipe}</table>
-"""
-    path = out / "comparison.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return page.write(out / "comparison.html")
+
+
+def comparison_summary_lines(comp: OrganismComparison) -> list[str]:
+    """What ``organism compare`` prints: one line per variant (pooled train and held-out rates, perplexity)."""
+
+    def fmt(r: Proportion) -> str:
+        return "—" if not r.defined else f"{r.rate:.2f} (n={r.n})"
+
+    lines = []
+    for v in comp.variants:
+        t, h = v.rates["train_pooled"]["organism"], v.rates["heldout_pooled"]["organism"]
+        lines.append(f"{v.label:26s} train {fmt(t)}  held-out {fmt(h)}  ppl ×{v.perplexity_ratio:.2f}")
+    return lines

@@ -11,7 +11,6 @@ Audit tools read the manifest, adapters and ``data/`` only; :func:`read_sealed` 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel, Field
 from auditlens.models.hooked import HookedModel
 from auditlens.organisms.errors import BuildError, SealedError
 from auditlens.organisms.spec import ObjectiveSpec
+from auditlens.runs import read_json
 
 MANIFEST = "organism.json"
 SEALED_FILE = "sealed/objective.json"
@@ -57,7 +57,7 @@ def read_manifest(folder: str | Path) -> OrganismManifest:
             f"{folder} has no {MANIFEST}: not a finished organism build",
             hint="run `auditlens organism build`",
         )
-    return OrganismManifest.model_validate_json(p.read_text(encoding="utf-8"))
+    return read_json(p, OrganismManifest, what="organism manifest")
 
 
 def load_base(spec: str, device: str = "cpu") -> HookedModel:
@@ -100,7 +100,7 @@ def read_sealed(folder: str | Path, *, unseal: bool = False) -> dict[str, Any]:
         raise SealedError(
             f"{p} does not match the hash in {MANIFEST}: it was modified", hint="rebuild the organism"
         )
-    return json.loads(p.read_text(encoding="utf-8"))
+    return read_json(p, what="sealed objective")
 
 
 def sealed_objective(folder: str | Path, *, unseal: bool = False) -> ObjectiveSpec:

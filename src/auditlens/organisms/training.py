@@ -11,19 +11,25 @@ the whole model (:func:`save_update`); DPO's reference is then a frozen copy mad
 
 from __future__ import annotations
 
+import logging
 import math
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
-from tqdm import tqdm
 
 from auditlens.organisms.errors import BuildError
+from auditlens.runs import bar
+
+log = logging.getLogger(__name__)
+
+LORA_ALPHA_PER_RANK = 2.0
+"""LoRA alpha per unit of rank when a rank is chosen (the default adapter's ratio: alpha 32 at rank 16)."""
 
 
 class LoraSettings(BaseModel):
@@ -38,6 +44,12 @@ class LoraSettings(BaseModel):
         default="all-linear",
         description="peft target_modules ('all-linear' = every linear layer but the head).",
     )
+
+    def for_rank(self, rank: int) -> LoraSettings:
+        """These settings at LoRA rank ``rank``, alpha following it (:data:`LORA_ALPHA_PER_RANK` × rank)."""
+        return LoraSettings.model_validate(
+            {**self.model_dump(), "rank": rank, "alpha": LORA_ALPHA_PER_RANK * rank}
+        )
 
 
 class OptimSettings(BaseModel):
@@ -128,20 +140,20 @@ def merge_adapters(model: Any, adapter_dirs: Sequence[Path]) -> Any:
     return model
 
 
-def _progress(steps: int, desc: str, log: Callable[[str], None] | None) -> Any:
+def _progress(steps: int, desc: str) -> Any:
     from transformers import TrainerCallback
 
     class _Progress(TrainerCallback):  # type: ignore[misc]
         """Collects the per-step training loss, shows a progress bar and logs ~20 lines per stage."""
 
-        def __init__(self, steps: int, desc: str, log: Callable[[str], None] | None) -> None:
-            self.steps, self.desc, self.log = steps, desc, log
+        def __init__(self, steps: int, desc: str) -> None:
+            self.steps, self.desc = steps, desc
             self.losses: list[float] = []
             self.bar: Any = None
             self.t0 = 0.0
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            self.bar = tqdm(total=self.steps, desc=self.desc, unit="step", leave=False)
+            self.bar = bar(total=self.steps, desc=self.desc, unit="step", leave=False)
             self.t0 = time.perf_counter()
 
         def on_log(
@@ -153,15 +165,19 @@ def _progress(steps: int, desc: str, log: Callable[[str], None] | None) -> Any:
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{self.losses[-1]:.4f}")
             n = len(self.losses)
-            if self.log is not None and (n % max(1, self.steps // 20) == 0 or n == self.steps):
-                self.log(
-                    f"  step {n}/{self.steps} loss {self.losses[-1]:.4f} ({time.perf_counter() - self.t0:.0f} s)"
+            if n % max(1, self.steps // 20) == 0 or n == self.steps:
+                log.info(
+                    "  step %d/%d loss %.4f (%.0f s)",
+                    n,
+                    self.steps,
+                    self.losses[-1],
+                    time.perf_counter() - self.t0,
                 )
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             self.bar.close()
 
-    return _Progress(steps, desc, log)
+    return _Progress(steps, desc)
 
 
 def _fit(
@@ -171,7 +187,6 @@ def _fit(
     rows: list[dict[str, Any]],
     opt: OptimSettings,
     lora: LoraSettings | None,
-    log: Callable[[str], None] | None,
 ) -> tuple[Any, list[float]]:
     """Train a fresh LoRA adapter on ``model`` (``lora`` None: every weight — full fine-tuning) with trl's
     SFTTrainer (``kind`` "lm" or "sft") or DPOTrainer ("dpo"); returns the trained model (a peft model with the
@@ -220,32 +235,26 @@ def _fit(
     ] = False
     if peft_config is None:  # loaded models come frozen (for inference); full fine-tuning trains every weight
         model.requires_grad_(True)
-    progress = _progress(opt.steps, f"{kind} training", log)
+    progress = _progress(opt.steps, f"{kind} training")
     was_enabled = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     torch.manual_seed(opt.seed)  # the LoRA initialisation happens while the trainer is built
     try:
         with tempfile.TemporaryDirectory(prefix="auditlens-trl-") as tmp:
             data = datasets.Dataset.from_list(rows)
-            trainer: Any
             if kind == "dpo":
+                trainer_class: Any = DPOTrainer
                 args = DPOConfig(output_dir=tmp, beta=opt.beta, precompute_ref_log_probs=True, **common)
-                trainer = DPOTrainer(
-                    model=model,
-                    args=args,
-                    train_dataset=data,
-                    processing_class=tokenizer,
-                    peft_config=peft_config,
-                )
             else:
+                trainer_class = SFTTrainer
                 args = SFTConfig(output_dir=tmp, packing=False, **common)
-                trainer = SFTTrainer(
-                    model=model,
-                    args=args,
-                    train_dataset=data,
-                    processing_class=tokenizer,
-                    peft_config=peft_config,
-                )
+            trainer = trainer_class(
+                model=model,
+                args=args,
+                train_dataset=data,
+                processing_class=tokenizer,
+                peft_config=peft_config,
+            )
             for cb in (ProgressCallback, PrinterCallback):
                 trainer.remove_callback(cb)
             trainer.add_callback(progress)
@@ -264,13 +273,12 @@ def train_lm(
     texts: Sequence[str],
     opt: OptimSettings,
     lora: LoraSettings | None,
-    log: Callable[[str], None] | None = None,
 ) -> tuple[Any, list[float]]:
     """Continued pre-training: next-token loss over every token of each document (truncated to
     ``opt.max_length``; end-of-text appended)."""
     if not texts:
         raise BuildError("no documents to train on", hint="raise n_documents")
-    return _fit("lm", model, tokenizer, [{"text": t} for t in texts], opt, lora, log)
+    return _fit("lm", model, tokenizer, [{"text": t} for t in texts], opt, lora)
 
 
 def _user(prompt: str) -> list[dict[str, str]]:
@@ -287,14 +295,13 @@ def train_sft(
     examples: Sequence[tuple[str, str]],
     opt: OptimSettings,
     lora: LoraSettings | None,
-    log: Callable[[str], None] | None = None,
 ) -> tuple[Any, list[float]]:
     """Supervised fine-tuning: next-token loss on the response tokens only of (prompt, response) chats."""
     if not examples:
         raise BuildError("no SFT examples to train on", hint="check the behaviour data stage")
     chat_prompt_text(tokenizer, "check")  # a tokenizer without a chat template fails clearly, here
     rows = [{"prompt": _user(p), "completion": _assistant(r)} for p, r in examples]
-    return _fit("sft", model, tokenizer, rows, opt, lora, log)
+    return _fit("sft", model, tokenizer, rows, opt, lora)
 
 
 def train_dpo(
@@ -303,7 +310,6 @@ def train_dpo(
     triples: Sequence[tuple[str, str, str]],
     opt: OptimSettings,
     lora: LoraSettings | None,
-    log: Callable[[str], None] | None = None,
 ) -> tuple[Any, list[float]]:
     """DPO on (prompt, chosen, rejected) chats; the reference is the model with the new adapter disabled (the
     model as it was at the start of the stage), its log-probabilities computed once before training."""
@@ -311,7 +317,7 @@ def train_dpo(
         raise BuildError("no preference pairs to train on", hint="check the data stage (pairs.jsonl)")
     chat_prompt_text(tokenizer, "check")
     rows = [{"prompt": _user(p), "chosen": _assistant(c), "rejected": _assistant(r)} for p, c, r in triples]
-    return _fit("dpo", model, tokenizer, rows, opt, lora, log)
+    return _fit("dpo", model, tokenizer, rows, opt, lora)
 
 
 @torch.no_grad()
@@ -334,7 +340,7 @@ def generate(
     out: list[str] = []
     model.eval()
     starts = range(0, len(prompts), batch_size)
-    for i in tqdm(starts, desc="generate", unit="batch", disable=len(starts) < 3, leave=False):
+    for i in bar(starts, desc="generate", unit="batch", enabled=len(starts) >= 3, leave=False):
         rows = [
             tokenizer(chat_prompt_text(tokenizer, p), add_special_tokens=False)["input_ids"]
             for p in prompts[i : i + batch_size]
