@@ -14,6 +14,7 @@ returned 91.1 / 98.8 ms/step, **1.24×**; minor faults in the 200 timed steps: 0
 
     python benchmarks/cpu_allocator.py              # ~8 minutes on one core
     python benchmarks/cpu_allocator.py --warm 300 --steps 100 --repeats 1
+    python benchmarks/cpu_allocator.py --smoke      # 5 + 5 steps, one repeat: does it run?
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def main() -> None:
     p.add_argument("--warm", type=int, default=1000, help="steps trained before timing")
     p.add_argument("--steps", type=int, default=200, help="steps timed")
     p.add_argument("--repeats", type=int, default=2, help="alternations of the two sides")
+    p.add_argument("--smoke", action="store_true", help="5 warm and 5 timed steps, one repeat (seconds)")
     a = p.parse_args()
+    if a.smoke:
+        a.warm, a.steps, a.repeats = 5, 5, 1
     runs: dict[str, list[dict[str, float]]] = {"keep": [], "return": []}
     for _ in range(a.repeats):
         runs["keep"].append(_side(True, a.warm, a.steps))

@@ -6,6 +6,7 @@ tokens to disk and reports the share of wall time spent in the model's forward p
 
     python benchmarks/harvest.py                         # ~2 minutes on 2 cores
     python benchmarks/harvest.py --disk-tokens 1000000   # + the 1M-token harvest (~15 minutes)
+    python benchmarks/harvest.py --smoke                 # a tiny random model, no anchors, a small disk harvest
 
 Prints one JSON object (tokens/s per method, ratios, max abs differences).
 """
@@ -47,12 +48,43 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--disk-tokens", type=int, default=0)
+    ap.add_argument(
+        "--smoke", action="store_true", help="tiny random model, tiny shapes, no anchors (seconds)"
+    )
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        run(args, Path(scratch))
 
+
+def _smoke_setup(args: argparse.Namespace, scratch: Path) -> str:
+    """A tiny random Llama saved to ``scratch`` and a small text file; returns the text source."""
+    from auditlens.models.tiny import tiny_model
+
+    hm = tiny_model(
+        "llama", n_layers=3
+    )  # layer 1 is not the last (HF's last hidden state is after the final norm)
+    hm.model.save_pretrained(scratch / "model")
+    hm.tokenizer.save_pretrained(scratch / "model")
+    text = scratch / "texts.txt"
+    text.write_text("\n\n".join(" ".join(f"w{(i * j) % 97}" for j in range(300)) for i in range(40)))
+    args.model, args.layer, args.batch, args.context, args.batches, args.repeats = (
+        str(scratch / "model"),
+        1,
+        4,
+        32,
+        2,
+        1,
+    )
+    args.disk_tokens = args.disk_tokens or 512
+    return str(text)
+
+
+def run(args: argparse.Namespace, scratch: Path) -> None:
+    source = _smoke_setup(args, scratch) if args.smoke else "default"
     model = load_model(args.model)
     hp = f"blocks.{args.layer}.resid_post"
     packed = pack_documents(
-        open_source("default"),
+        open_source(source),
         model.tokenizer,
         args.context,
         batch_size=args.batch,
@@ -72,10 +104,14 @@ def main() -> None:
             ]
 
     methods = {"auditlens": ours, "transformers_output_hidden_states": hf_hidden_states}
-    from transformers import AutoModelForCausalLM
+    try:
+        if args.smoke:
+            raise RuntimeError("smoke mode: anchors not run")
+        from transformers import AutoModelForCausalLM
 
-    folder = model_folder(args.model)
-    try:  # optional anchor: TransformerLens 4 (TransformerBridge), at its best: stop_at_layer
+        folder = model_folder(
+            args.model
+        )  # optional anchor: TransformerLens 4 (TransformerBridge), at its best: stop_at_layer
         from transformer_lens.model_bridge import TransformerBridge
 
         tl_hf = AutoModelForCausalLM.from_pretrained(folder)  # its own copy: the bridge switches it to eager
@@ -95,6 +131,8 @@ def main() -> None:
     except Exception as err:
         results["transformer_lens_run_with_cache"] = {"skipped": str(err)[:160]}  # type: ignore[dict-item]
     try:  # optional anchor: nnsight, at its best: stop the trace after the saved layer
+        if args.smoke:
+            raise RuntimeError("smoke mode: anchors not run")
         from nnsight import LanguageModel
 
         nn_hf = AutoModelForCausalLM.from_pretrained(folder)
@@ -133,19 +171,18 @@ def main() -> None:
         "methods": results,
     }
     if args.disk_tokens:
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = HarvestConfig(
-                hook_points=[hp], tokens=args.disk_tokens, context_length=args.context, batch_size=args.batch,
-                out=Path(tmp) / "store",
-            )  # fmt: skip
-            m = harvest(cfg, model=model)
-            report["disk_harvest"] = {
-                "tokens": m.rows,
-                "wall_s": m.wall_seconds,
-                "forward_s": m.forward_seconds,
-                "forward_share": m.forward_seconds / m.wall_seconds,
-                "tokens_per_s": m.rows / m.wall_seconds,
-            }
+        cfg = HarvestConfig(
+            model=args.model, hook_points=[hp], source=source, tokens=args.disk_tokens, context_length=args.context,
+            batch_size=args.batch, out=scratch / "store",
+        )  # fmt: skip
+        m = harvest(cfg, model=model, progress=not args.smoke)
+        report["disk_harvest"] = {
+            "tokens": m.rows,
+            "wall_s": m.wall_seconds,
+            "forward_s": m.forward_seconds,
+            "forward_share": m.forward_seconds / m.wall_seconds,
+            "tokens_per_s": m.rows / m.wall_seconds,
+        }
     print(json.dumps(report, indent=2))
 
 

@@ -3,6 +3,7 @@ real embedded SmolLM2-135M-Instruct on the monitor path (one token + top log-pro
 batched vs one request at a time, plus a short greedy generation.
 
     python benchmarks/llm_stub.py [--n 2000] [--local] [--local-n 64]
+    python benchmarks/llm_stub.py --smoke      # 50 stub requests, no local model
 
 Prints one JSON object. Keep it short on the shared 2-core machine.
 """
@@ -66,7 +67,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000, help="stub requests")
     ap.add_argument("--local", action="store_true", help="also benchmark the real embedded SmolLM2")
     ap.add_argument("--local-n", type=int, default=64, help="monitor requests for the local model")
+    ap.add_argument("--smoke", action="store_true", help="50 stub requests, never the local model (seconds)")
     args = ap.parse_args()
+    if args.smoke:
+        args.n, args.local = 50, False
     result = bench_stub(args.n)
     if args.local:
         result |= bench_local(args.local_n)

@@ -20,6 +20,7 @@ alternate dense / sparse on that same trainer, step by step, and the per-member 
     python benchmarks/seed_step.py                    # ratio 8, 1 thread, ~2 minutes
     python benchmarks/seed_step.py --ratio 32 --threads 2 --steps 3
     python benchmarks/seed_step.py --trained 300 --steps 10
+    python benchmarks/seed_step.py --smoke            # ratio 0.25, 1 timed step: does it run?
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=5, help="timed steps per variant (after one warm-up step)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--trained", type=int, default=0, help="sparse-path mode: train N steps first (see above)")
+    p.add_argument(
+        "--smoke", action="store_true", help="ratio 0.25, one timed step, dense path only (seconds)"
+    )
     a = p.parse_args()
+    if a.smoke:
+        a.ratio, a.steps, a.trained = 0.25, 1, 0
     torch.set_num_threads(a.threads)
     if a.trained:
         sparse_after_training(a)

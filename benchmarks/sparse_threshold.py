@@ -10,6 +10,7 @@ ratio are printed per density, as one JSON object, with the largest density at w
 
     python benchmarks/sparse_threshold.py                      # 4 members × 4,096 latents, 1 thread, ~2 minutes
     python benchmarks/sparse_threshold.py --d-sae 16384 --members 2
+    python benchmarks/sparse_threshold.py --smoke     # tiny shapes, two densities: does it run?
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ def main() -> None:
     p.add_argument("--densities", default="0.01,0.02,0.05,0.08,0.1,0.12,0.15,0.2,0.3")
     p.add_argument("--steps", type=int, default=5, help="timed steps per variant and density")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--smoke", action="store_true", help="2 members × 256 latents, two densities (seconds)")
     a = p.parse_args()
+    if a.smoke:
+        a.members, a.d_sae, a.d_in, a.batch, a.densities, a.steps = 2, 256, 32, 64, "0.05,0.2", 1
     torch.set_num_threads(a.threads)
     keep_freed_memory()  # as the trainer does on a CPU
     gen = torch.Generator().manual_seed(0)

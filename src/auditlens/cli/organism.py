@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 organism_app = typer.Typer(
     help="Model organisms with a planted hidden objective: build (resumable stages), list objectives.",
@@ -66,6 +67,7 @@ def build(
     ),
     seed: int = typer.Option(None, help="Seed of every random choice."),
     device: str = typer.Option("cpu", help="Torch device (cpu, cuda); a build may resume on another device."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Build (or resume) an organism: documents → midtrain → behaviour data → behaviour → concealment → seal."""
     from auditlens.organisms.build import BuildConfig, build_organism, configure_build
@@ -105,6 +107,7 @@ def evaluate(
     ),
     judge_llm: str = typer.Option(None, help="LLM spec for LLM judges (none: those behaviours are skipped)."),
     device: str = typer.Option("cpu", help="Torch device (cpu, cuda)."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Exploitation per behaviour (organism vs base, Wilson CIs), confession rate, perplexity → eval.json."""
     from auditlens.llm import make_client
@@ -126,6 +129,7 @@ def compare(
     folders: list[Path] = typer.Argument(..., help="Evaluated organism folders (each with eval.json)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for comparison.json / .png / .html."),
     label: list[str] = typer.Option([], help="Display name per folder, in order (default: folder names)."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Compare recipe variants: pooled exploitation, confession and perplexity, organism vs base."""
     from auditlens.organisms.compare import compare_organisms, comparison_summary_lines
