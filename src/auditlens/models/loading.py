@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import re
 import shutil
@@ -39,6 +40,8 @@ _PROVENANCE = "auditlens_provenance.json"
 _ALTERNATIVES = (
     f"'{DEFAULT_MODEL}' (the embedded default), a local Hugging Face model folder, or a .gguf file"
 )
+
+log = logging.getLogger(__name__)
 
 
 def load_model(
@@ -160,7 +163,7 @@ def _convert_gguf(gguf: Path, folder: Path) -> Path:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     t0 = time.perf_counter()
-    print(f"auditlens: converting {gguf.name} to safetensors (once; ~30-60 s) ...", flush=True)
+    log.info("auditlens: converting %s to safetensors (once; ~30-60 s) ...", gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config_dict: dict[str, Any] = loaded.config.to_dict()
@@ -199,7 +202,7 @@ def _convert_gguf(gguf: Path, folder: Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(f"auditlens: converted in {time.perf_counter() - t0:.0f} s -> {folder}", flush=True)
+    log.info("auditlens: converted in %.0f s -> %s", time.perf_counter() - t0, folder)
     return folder
 
 
