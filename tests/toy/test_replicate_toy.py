@@ -302,3 +302,28 @@ def test_cells_from_before_provenance_load_as_not_recorded(tmp_path: Path) -> No
     res = run_toy_grid(cfg, tmp_path, estimate=False)
     assert res.cells_trained == 0 and res.cells[0].trained_on is None
     assert res.trained_on == {"not recorded": 1}
+
+
+def test_a_folder_of_the_older_layout_resumes(tmp_path: Path) -> None:
+    """A grid folder written before run.json (grid_config.json holding the fingerprint and config) resumes: nothing is
+    retrained, its fingerprint is kept (the same hash as today's) and it gets a run.json; another recipe is refused."""
+    import hashlib
+
+    cfg = _tiny(conventions=["divided"], ratios=[1.0], coefficients=[1.0, 3.0], steps=20)
+    first = run_toy_grid(cfg, tmp_path, estimate=False)
+    (tmp_path / "run.json").unlink()
+    # what the older version hashed: the recipe (data, optimisation, evaluation) plus bf16
+    identity = {**cfg.recipe(), "bf16": cfg.bf16}
+    old_fp = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    assert old_fp == cfg.fingerprint()
+    (tmp_path / GRID_JSON).write_text(
+        json.dumps({"fingerprint": old_fp, "config": cfg.model_dump(mode="json")})
+    )
+    again = run_toy_grid(cfg, tmp_path, estimate=False)
+    assert again.cells_trained == 0 and again.mmcs_with_truth == first.mmcs_with_truth
+    rec = RunFolder.read_record(tmp_path)
+    assert rec is not None and rec.fingerprint == old_fp and rec.legacy_source == GRID_JSON
+    assert rec.kind == "toy-grid" and rec.status == "complete"
+    (tmp_path / "run.json").unlink()
+    with pytest.raises(RunFolderError, match="different settings"):
+        run_toy_grid(_tiny(conventions=["divided"], ratios=[1.0], coefficients=[1.0], steps=21), tmp_path)

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from auditlens.errors import ConfigError
+from auditlens.errors import ConfigError, DataError
 from auditlens.runs import write_json
 from auditlens.runs.figures import new_figure, save_figure
 from auditlens.toy.grid_result import ToyCell, ToyGridResult
-from auditlens.toy.replicate_toy import load_toy_grid
+from auditlens.toy.replicate_toy import RESULT_JSON, load_toy_grid
 
 __all__ = [
     "COMPARE_JSON",
@@ -233,12 +233,28 @@ def plot_grid_comparison(cmp: ToyGridComparison, out_dir: str | Path) -> list[Pa
     return [save_figure(fig, Path(out_dir) / PLOT_PNG, dpi=100)]
 
 
+def _grid_input(path: str | Path) -> ToyGridResult:
+    """A grid to compare, given as its folder or its ``toy_grid.json`` (:class:`ConfigError` naming the file when it
+    is missing or not a toy grid result: a wrong argument, not broken data)."""
+    p = Path(path)
+    f = p / RESULT_JSON if p.is_dir() else p
+    if not f.is_file():
+        raise ConfigError(f"{f} does not exist", hint="pass a folder written by 'auditlens replicate toy'")
+    try:
+        return load_toy_grid(f)
+    except DataError as err:
+        raise ConfigError(
+            f"{f} is not a toy grid result: {str(err).splitlines()[0]}",
+            hint="pass the toy_grid.json written by 'auditlens replicate toy'",
+        ) from err
+
+
 def compare_toy_folders(
     a: str | Path, b: str | Path, out_dir: str | Path, *, threshold: float = 0.9
 ) -> tuple[ToyGridComparison, Path, Path]:
     """Compare two toy grids (each its folder or its ``toy_grid.json``; labelled by the paths as given) and write
     ``toy_compare.json`` and ``grid_compare.png`` into ``out_dir``; returns the comparison and both paths."""
-    cmp = compare_toy_grids(load_toy_grid(a), load_toy_grid(b), labels=(str(a), str(b)), threshold=threshold)
+    cmp = compare_toy_grids(_grid_input(a), _grid_input(b), labels=(str(a), str(b)), threshold=threshold)
     out = Path(out_dir)
     write_json(out / COMPARE_JSON, cmp)
     png = plot_grid_comparison(cmp, out)[0]
