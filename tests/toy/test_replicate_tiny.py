@@ -175,6 +175,12 @@ def test_architectures_at_matched_l0(tmp_path: Path) -> None:
     assert "architectures.png" in build_report(tmp_path).read_text()
     with pytest.raises(ConfigError):
         ArchitecturesConfig(ratio=0)
+    # a folder of the older layout (architectures.json, no run.json) is read as the same run, and rerun in place
+    (tmp_path / "run.json").unlink()
+    again = run_architectures(cfg, tmp_path)
+    rec = RunFolder.read_record(tmp_path)
+    assert rec is not None and rec.legacy_source == "architectures.json" and rec.status == "complete"
+    assert [r.l0 for r in again.runs] == [r.l0 for r in res.runs]
 
 
 def test_size_sweep_resumes_after_interruption(

@@ -5,8 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from auditlens.runs import fingerprint
 from auditlens.toy.compute_mlp import ToyMLPConfig, ToyMLPGridConfig
-from auditlens.toy.probe_suite import ProbeSuiteConfig, ProbeSuiteResult, run_probe_suite
+from auditlens.toy.probe_suite import (
+    ProbeSuiteConfig,
+    ProbeSuiteResult,
+    legacy_probe_suite_record,
+    run_probe_suite,
+)
 from auditlens.toy.probes import ResponseCurvesConfig, TradeoffConfig
 
 
@@ -37,6 +43,11 @@ def test_run_probe_suite_tiny(tmp_path: Path) -> None:
     saved = ProbeSuiteResult.model_validate_json((tmp_path / "probe_suite.json").read_text())
     assert saved == res
     assert json.loads((tmp_path / "probe_suite.json").read_text())["seconds"]["tradeoff"] >= 0
+    # the older layout (probe_suite.json, no run.json): its record is rebuilt from the config it holds
+    (tmp_path / "run.json").unlink()
+    rec = legacy_probe_suite_record(tmp_path)
+    assert rec is not None and rec.legacy_source == "probe_suite.json"
+    assert rec.fingerprint == fingerprint(_tiny()) and rec.kind == "toy-probes"
 
 
 def test_quick_config_is_small() -> None:
