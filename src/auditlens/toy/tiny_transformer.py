@@ -34,9 +34,20 @@ from auditlens.runs import write_json
 from auditlens.toy.size_sweep import SizePair, SizeSweepResult, claim_sweep_folder, run_size_sweep
 from auditlens.toy.size_sweep import _sweep_fingerprints as _sweep_fingerprints  # re-exported for tests
 from auditlens.toy.tiny_config import TinyTransformerConfig, TrainLMResult
-from auditlens.toy.tiny_lm import build_model, corpus_tokens, harvest_mlp_activations, train_language_model
+from auditlens.toy.tiny_lm import (
+    MODEL_FILE,
+    OPTIM_FILE,
+    STATE_FILE,
+    build_model,
+    corpus_tokens,
+    harvest_mlp_activations,
+    train_language_model,
+)
 
 __all__ = [
+    "MODEL_FILE",
+    "OPTIM_FILE",
+    "STATE_FILE",
     "SizePair",
     "SizeSweepResult",
     "TinyTransformerConfig",
