@@ -33,6 +33,7 @@ allocator setting and copy-free gradient writes gave the numbers above.
 
     python benchmarks/toy_grid.py                 # default sub-grid, ~1 minute on 1 core
     python benchmarks/toy_grid.py --steps 50 --threads 2
+    python benchmarks/toy_grid.py --smoke         # tiny shapes, a few steps: a check that it runs (seconds)
 """
 
 from __future__ import annotations
@@ -89,7 +90,15 @@ def main() -> None:
         action="store_true",
         help="bfloat16 matrix products on both sides (autocast; float32 weights)",
     )
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny shapes and a few steps (d 16, 32 features, ratios 0.5 and 1, 2 coefficients, 10 steps of 64 "
+        "rows): checks the benchmark runs, in seconds; its times mean nothing",
+    )
     a = p.parse_args()
+    if a.smoke:
+        a.ratios, a.coefficients, a.steps, a.batch, a.d_model, a.n_features = "0.5,1", 2, 10, 64, 16, 32
     torch.set_num_threads(a.threads)
     ratios = [float(r) for r in a.ratios.split(",")]
 
@@ -146,6 +155,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "toy_grid",
+                "smoke": a.smoke,
                 "dictionaries": n_dicts,
                 "sizes": sizes,
                 "coefficients": len(coefs),

@@ -3,7 +3,10 @@ comparison, on miniature settings."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ import torch
 
 from auditlens.activations import ActivationStore
 from auditlens.errors import ConfigError, DataError
+from auditlens.runs import RunFolder
 from auditlens.toy.architectures import ArchitecturesConfig, run_architectures
 from auditlens.toy.claims import transformer_claims
 from auditlens.toy.data import ToyDataConfig
@@ -70,9 +74,14 @@ def _cfg(**kw: object) -> TinyTransformerConfig:
     return TinyTransformerConfig(**base)  # type: ignore[arg-type]
 
 
-def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path) -> None:
+def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records]
+
+
+def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="auditlens")
     out = tmp_path / "tiny"
-    res = run_tiny_transformer(_cfg(), out, source=str(corpus), log=lambda s: None)
+    res = run_tiny_transformer(_cfg(), out, source=str(corpus))
     assert res.lm.steps == 6 and len(res.lm.losses) == 6 and res.lm.resumed_from == 0
     assert (out / "lm" / "model.safetensors").exists() and (out / "lm" / "optimizer.safetensors").exists()
     store = ActivationStore.open(res.store)
@@ -93,16 +102,19 @@ def test_tiny_transformer_end_to_end(tmp_path: Path, corpus: Path) -> None:
     assert "tiny_loss.png" in page and "tiny_size_sweep.png" in page and "e_bimodal" in page
     assert json.loads((out / "tiny_transformer.json").read_text())["sweep"]["sizes"] == [32, 64, 128]
     # a re-run reuses the checkpointed model and its store, and reproduces the sweep
-    logs: list[str] = []
-    again = run_tiny_transformer(_cfg(), out, source=str(corpus), log=logs.append)
+    caplog.clear()
+    again = run_tiny_transformer(_cfg(), out, source=str(corpus))
     assert again.lm.resumed_from == 6 and again.store == res.store
-    assert any("resuming the size sweep from step 40" in line for line in logs)  # finished: not retrained
+    assert any(
+        "resuming the size sweep from step 40" in line for line in _messages(caplog)
+    )  # finished: not retrained
     assert [p.mmcs for p in again.sweep.pairs] == pytest.approx([p.mmcs for p in s.pairs], abs=1e-5)
 
 
 def test_language_model_resumes_from_checkpoint(
-    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="auditlens")
     import torch
 
     real_step = torch.optim.AdamW.step
@@ -116,20 +128,20 @@ def test_language_model_resumes_from_checkpoint(
 
     monkeypatch.setattr(torch.optim.AdamW, "step", dying_step)
     with pytest.raises(KeyboardInterrupt):
-        train_language_model(_cfg(), tmp_path / "a", source=str(corpus), log=lambda s: None)
+        train_language_model(_cfg(), tmp_path / "a", source=str(corpus))
     monkeypatch.setattr(torch.optim.AdamW, "step", real_step)
-    logs: list[str] = []
-    _, resumed = train_language_model(_cfg(), tmp_path / "a", source=str(corpus), log=logs.append)
+    caplog.clear()
+    _, resumed = train_language_model(_cfg(), tmp_path / "a", source=str(corpus))
     assert resumed.resumed_from == 3 and resumed.loss_steps == list(range(1, 7))
-    assert any("resuming from step 3" in line for line in logs)
+    assert any("resuming from step 3" in line for line in _messages(caplog))
     # an uninterrupted run gives the same losses (weights, AdamW state, data position and RNG restored)
-    _, straight = train_language_model(_cfg(), tmp_path / "b", source=str(corpus), log=lambda s: None)
+    _, straight = train_language_model(_cfg(), tmp_path / "b", source=str(corpus))
     assert resumed.losses == pytest.approx(straight.losses, rel=1e-5)
 
 
 def test_tiny_transformer_bad_input(tmp_path: Path, corpus: Path) -> None:
     with pytest.raises(DataError, match="fewer than"):
-        run_tiny_transformer(_cfg(harvest_tokens=10**8), tmp_path, source=str(corpus), log=lambda s: None)
+        run_tiny_transformer(_cfg(harvest_tokens=10**8), tmp_path, source=str(corpus))
     with pytest.raises(ConfigError):
         _cfg(ratios=[0, 2])
     with pytest.raises(ConfigError):
@@ -151,7 +163,7 @@ def test_architectures_at_matched_l0(tmp_path: Path) -> None:
         batch_size=64,
         eval_samples=256,
     )
-    res = run_architectures(cfg, tmp_path, log=lambda s: None)
+    res = run_architectures(cfg, tmp_path)
     assert [r.name for r in res.runs] == ["topk", "batchtopk", "relu_l1", "jumprelu"]
     topk = res.runs[0]
     assert topk.setting == "k=2" and topk.l0 <= 2.0 + 1e-6
@@ -163,18 +175,27 @@ def test_architectures_at_matched_l0(tmp_path: Path) -> None:
     assert "architectures.png" in build_report(tmp_path).read_text()
     with pytest.raises(ConfigError):
         ArchitecturesConfig(ratio=0)
+    # a folder of the older layout (architectures.json, no run.json) is read as the same run, and rerun in place
+    (tmp_path / "run.json").unlink()
+    again = run_architectures(cfg, tmp_path)
+    rec = RunFolder.read_record(tmp_path)
+    assert rec is not None and rec.legacy_source == "architectures.json" and rec.status == "complete"
+    assert [r.l0 for r in again.runs] == [r.l0 for r in res.runs]
 
 
-def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> None:
+def test_size_sweep_resumes_after_interruption(
+    tmp_path: Path, corpus: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Kill the sweep mid-way (after its step-100 checkpoint): the re-run resumes there and ends where an
     uninterrupted sweep ends."""
+    caplog.set_level(logging.INFO, logger="auditlens")
     from auditlens.sae import Trainer
     from auditlens.toy.tiny_transformer import harvest_mlp_activations, run_size_sweep
 
     cfg = _cfg(sae_steps=250)
-    model, _ = train_language_model(cfg, tmp_path / "tiny", source=str(corpus), log=lambda s: None)
+    model, _ = train_language_model(cfg, tmp_path / "tiny", source=str(corpus))
     store, hook = harvest_mlp_activations(cfg, model, tmp_path / "tiny", source=str(corpus))
-    whole = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "whole", log=lambda s: None)
+    whole = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "whole")
 
     real_step = Trainer.train_step
 
@@ -186,32 +207,42 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
     Trainer.train_step = dying_step  # type: ignore[method-assign]
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut", log=lambda s: None)
+            run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut")
     finally:
         Trainer.train_step = real_step  # type: ignore[method-assign]
-    logs: list[str] = []
-    resumed = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut", log=logs.append)
-    assert any("resuming the size sweep from step 100" in line for line in logs)
+    # turn the interrupted folder into the older layout (sweep.json with the fingerprint of the version before
+    # resample_every, no run.json): it resumes all the same
+    keys = {"ratios", "sae_steps", "sae_batch_size", "coefficient", "target_l0", "seed"}
+    store_id = ActivationStore.open(store).store_id
+    legacy = hashlib.sha256(
+        json.dumps([cfg.model_dump(include=keys), store_id, hook], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    (tmp_path / "cut" / "run.json").unlink()
+    (tmp_path / "cut" / "coefficient.json").unlink()
+    (tmp_path / "cut" / "sweep.json").write_text(json.dumps({"fingerprint": legacy, "coefficient": 0.1}))
+    caplog.clear()
+    resumed = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut")
+    assert RunFolder.read_record(tmp_path / "cut").legacy_source == "sweep.json"  # type: ignore[union-attr]
+    assert any("resuming the size sweep from step 100" in line for line in _messages(caplog))
     assert [p.mmcs for p in resumed.pairs] == pytest.approx([p.mmcs for p in whole.pairs], abs=1e-5)
     assert resumed.l0 == pytest.approx(whole.l0, abs=1e-4)
 
     # another dictionary seed: the same store, other dictionaries (the folder's sweep is parked beside it, not
     # resumed and not deleted; running the first settings again brings it back, finished, with nothing retrained);
     # sae_seed equal to the run's seed is the default sweep
-    logs = []
-    other = run_size_sweep(
-        cfg.model_copy(update={"sae_seed": 7}), store, hook, work_dir=tmp_path / "cut", log=logs.append
-    )
+    caplog.clear()
+    other = run_size_sweep(cfg.model_copy(update={"sae_seed": 7}), store, hook, work_dir=tmp_path / "cut")
     assert other.l0 != pytest.approx(whole.l0, abs=1e-4)
-    assert any("held a size sweep of other settings" in line for line in logs)
+    assert any("held a size sweep of other settings" in line for line in _messages(caplog))
     assert len(list(tmp_path.glob("cut-*"))) == 1
-    logs = []
-    back = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut", log=logs.append)
+    caplog.clear()
+    back = run_size_sweep(cfg, store, hook, work_dir=tmp_path / "cut")
+    logs = _messages(caplog)
     assert any("resuming the size sweep parked in" in line for line in logs)
     assert any("resuming the size sweep from step 250" in line for line in logs)
     assert back.l0 == pytest.approx(whole.l0, abs=1e-4)
     assert len(list(tmp_path.glob("cut-*"))) == 1  # now the sae_seed 7 sweep is the parked one
-    same = run_size_sweep(cfg.model_copy(update={"sae_seed": cfg.seed}), store, hook, log=lambda s: None)
+    same = run_size_sweep(cfg.model_copy(update={"sae_seed": cfg.seed}), store, hook)
     assert same.l0 == pytest.approx(whole.l0, abs=1e-4)
     # the language model (and so its store) does not depend on the dictionary seed
     assert cfg.model_copy(update={"sae_seed": 7}).model_fingerprint() == cfg.model_fingerprint()
@@ -228,48 +259,10 @@ def test_size_sweep_resumes_after_interruption(tmp_path: Path, corpus: Path) -> 
 
     ReluL1Untied.resample = counting  # type: ignore[method-assign]
     try:
-        run_size_sweep(cfg.model_copy(update={"resample_every": 50}), store, hook, log=lambda s: None)
+        run_size_sweep(cfg.model_copy(update={"resample_every": 50}), store, hook)
     finally:
         ReluL1Untied.resample = real_resample  # type: ignore[method-assign]
     assert calls and sum(calls) > 0
-
-
-def test_cli_tiny_transformer_passes_the_sweep_overrides(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`--ratios`, `--sae-steps`, `--resample-every`, `--coefficient`, `--seed` and `--sae-seed` reach the run's
-    config; bad lists are refused."""
-    from typer.testing import CliRunner
-
-    import auditlens.cli.replicate  # noqa: F401  (registers the verb)
-    import auditlens.toy.tiny_transformer as tt
-    from auditlens.cli import app
-
-    seen: list[TinyTransformerConfig] = []
-
-    def fake_run(cfg: TinyTransformerConfig, out: Path, **_: object) -> None:
-        seen.append(cfg)
-        raise RuntimeError("stop here")
-
-    monkeypatch.setattr(tt, "run_tiny_transformer", fake_run)
-    args = ["replicate", "tiny-transformer", "--out", str(tmp_path / "t"), "--ratios", "2,4,128"]
-    r = CliRunner().invoke(
-        app,
-        [*args, "--sae-steps", "300", "--resample-every", "50", "--coefficient", "0.01", "--sae-seed", "3"],
-    )
-    assert isinstance(r.exception, RuntimeError) and len(seen) == 1
-    cfg = seen[0]
-    assert cfg.ratios == [2, 4, 128] and cfg.sae_steps == 300 and cfg.resample_every == 50
-    assert cfg.sae_seed == 3 and cfg.seed == 0
-    r = CliRunner().invoke(app, [*args, "--seed", "2"])
-    assert isinstance(r.exception, RuntimeError) and seen[-1].seed == 2 and seen[-1].sae_seed is None
-    assert cfg.coefficient == 0.01 and cfg.steps == TinyTransformerConfig().steps
-    for bad in ("2,x", "0,4", "4"):
-        r = CliRunner().invoke(
-            app, ["replicate", "tiny-transformer", "--out", str(tmp_path / "b"), "--ratios", bad]
-        )
-        assert isinstance(r.exception, ConfigError), (bad, r.output)
-    assert len(seen) == 2
 
 
 def test_sweep_fingerprint_accepts_sweeps_made_before_resample_every() -> None:
@@ -295,27 +288,34 @@ def test_sweep_fingerprint_accepts_sweeps_made_before_resample_every() -> None:
 
 def test_parking_never_overwrites_an_earlier_parked_sweep(tmp_path: Path) -> None:
     """Two unfingerprinted sweeps (no sweep.json) parked in turn both survive; a parked sweep comes back by its name."""
-    from auditlens.toy.tiny_transformer import _claim_sweep_folder
+    from auditlens.runs import RunFolder
+    from auditlens.toy.tiny_transformer import _sweep_fingerprints, claim_sweep_folder
 
+    hook = "blocks.2.mlp.post"
+    new, cfg_a, cfg_b = _cfg(), _cfg(sae_seed=5), _cfg(sae_seed=6)
+    fp_new, fp_a, fp_b = (_sweep_fingerprints(c, "store1", hook)[0] for c in (new, cfg_a, cfg_b))
     work = tmp_path / "sweep"
-    logs: list[str] = []
     for i in range(2):  # a folder of files but no sweep.json, twice
         work.mkdir()
         (work / "ckpt.safetensors").write_text(f"old sweep {i}")
-        assert _claim_sweep_folder(work, "fpnew", {"fpnew"}, logs.append) == {"fingerprint": "fpnew"}
-        assert not any(work.iterdir())
-        work.rmdir()
+        assert claim_sweep_folder(work, new, "store1", hook).fingerprint == fp_new
+        assert [p.name for p in work.iterdir()] == ["run.json"]  # nothing of the old sweep left here
+        shutil.rmtree(work)
     kept = sorted(p.name for p in tmp_path.iterdir())
     assert kept == ["sweep-unknown", "sweep-unknown-2"]
     assert {(tmp_path / k / "ckpt.safetensors").read_text() for k in kept} == {"old sweep 0", "old sweep 1"}
-    # a fingerprinted sweep parked while a copy of it is already parked: both kept, nothing deleted
-    (tmp_path / "sweep-fpA").mkdir()
-    (tmp_path / "sweep-fpA" / "sweep.json").write_text(json.dumps({"fingerprint": "fpA", "copy": 1}))
+    # a fingerprinted sweep (older layout: sweep.json) parked while a copy of it is already parked: both kept
+    (tmp_path / f"sweep-{fp_a}").mkdir()
+    (tmp_path / f"sweep-{fp_a}" / "sweep.json").write_text(json.dumps({"fingerprint": fp_a, "copy": 1}))
     work.mkdir()
-    (work / "sweep.json").write_text(json.dumps({"fingerprint": "fpA", "copy": 2}))
-    _claim_sweep_folder(work, "fpB", {"fpB"}, logs.append)
-    assert json.loads((tmp_path / "sweep-fpA-2" / "sweep.json").read_text())["copy"] == 2
-    # running fpA again brings back the one named for it
-    work.rmdir()
-    saved = _claim_sweep_folder(work, "fpA", {"fpA"}, logs.append)
-    assert saved["copy"] == 1 and not (tmp_path / "sweep-fpA").exists()
+    (work / "sweep.json").write_text(json.dumps({"fingerprint": fp_a, "copy": 2}))
+    assert claim_sweep_folder(work, cfg_b, "store1", hook).fingerprint == fp_b
+    assert json.loads((tmp_path / f"sweep-{fp_a}-2" / "sweep.json").read_text())["copy"] == 2
+    # running A again brings back the one named for it (and parks B, nothing deleted)
+    back = claim_sweep_folder(work, cfg_a, "store1", hook)
+    assert back.resumed and back.fingerprint == fp_a and back.record.legacy_source == "sweep.json"
+    assert (
+        json.loads((work / "sweep.json").read_text())["copy"] == 1
+        and not (tmp_path / f"sweep-{fp_a}").exists()
+    )
+    assert RunFolder.read_record(tmp_path / f"sweep-{fp_b}").fingerprint == fp_b  # type: ignore[union-attr]

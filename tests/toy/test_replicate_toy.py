@@ -1,9 +1,10 @@
 """The toy replication grid: end to end on a tiny grid, per-cell resume, exact resume from a chunk checkpoint,
-bad input, claims and the HTML report."""
+folders of the older layout (grid_config.json) resuming, bad input, claims and the HTML report."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 from auditlens.errors import AuditlensError, ConfigError, RunFolderError
+from auditlens.runs import RunFolder
 from auditlens.sae import Trainer
 from auditlens.toy.claims import (
     best_coefficient_band,
@@ -20,6 +22,7 @@ from auditlens.toy.claims import (
 )
 from auditlens.toy.data import ToyDataConfig
 from auditlens.toy.replicate_toy import (
+    GRID_JSON,
     ToyGridConfig,
     cell_key,
     estimate_toy_grid,
@@ -28,6 +31,10 @@ from auditlens.toy.replicate_toy import (
     seed_ratios,
 )
 from auditlens.toy.report import build_report
+
+
+def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records]
 
 
 def _tiny(**kw: object) -> ToyGridConfig:
@@ -55,11 +62,11 @@ def test_seed_grid_constants() -> None:
     assert cfg.undivided_coefficient(512.0) == 1.0
 
 
-def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
+def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="auditlens")
     cfg = _tiny()
-    logs: list[str] = []
-    res = run_toy_grid(cfg, tmp_path, log=logs.append)
-    assert any(line.startswith("estimate:") for line in logs)
+    res = run_toy_grid(cfg, tmp_path)
+    assert any(line.startswith("estimate:") for line in _messages(caplog))
     assert res.cells_trained == 18 and len(res.cells) == 18
     for conv in ("divided", "undivided"):
         grid = res.mmcs_with_truth[conv]
@@ -83,7 +90,7 @@ def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
     assert res.train_seconds_total == pytest.approx(sum(t for t, _ in chunks))  # type: ignore[misc]
     assert (tmp_path / "cells" / f"{cell_key('divided', 2.0, 3.0)}.safetensors").exists()
     # a second call trains nothing and returns the same numbers
-    again = run_toy_grid(cfg, tmp_path, log=logs.append)
+    again = run_toy_grid(cfg, tmp_path)
     assert again.cells_trained == 0
     assert again.mmcs_with_truth == res.mmcs_with_truth
     # the page: claims computed, three heatmaps written
@@ -97,9 +104,12 @@ def test_tiny_grid_end_to_end_and_rerun_is_free(tmp_path: Path) -> None:
         assert name in text
 
 
-def test_interrupted_chunk_resumes_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_chunk_resumes_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="auditlens")
     cfg = _tiny(conventions=["divided"], ratios=[1.0, 2.0], coefficients=[1.0, 3.0])
-    reference = run_toy_grid(cfg, tmp_path / "ref", log=lambda s: None, estimate=False)
+    reference = run_toy_grid(cfg, tmp_path / "ref", estimate=False)
 
     real_step = Trainer.train_step
 
@@ -110,12 +120,12 @@ def test_interrupted_chunk_resumes_exactly(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(Trainer, "train_step", dying_step)
     with pytest.raises(KeyboardInterrupt):
-        run_toy_grid(cfg, tmp_path / "run", log=lambda s: None, estimate=False)
+        run_toy_grid(cfg, tmp_path / "run", estimate=False)
     monkeypatch.setattr(Trainer, "train_step", real_step)
     assert not list((tmp_path / "run" / "cells").glob("*.json"))  # nothing half-finished is recorded
-    logs: list[str] = []
-    resumed = run_toy_grid(cfg, tmp_path / "run", log=logs.append, estimate=False)
-    assert any("resuming chunk" in line and "step 50" in line for line in logs)
+    caplog.clear()
+    resumed = run_toy_grid(cfg, tmp_path / "run", estimate=False)
+    assert any("resuming chunk" in line and "step 50" in line for line in _messages(caplog))
     assert resumed.mmcs_with_truth == reference.mmcs_with_truth
     # the chunk's training time adds the interrupted call's (up to its checkpoint) to the resumed one's
     state = json.loads(next((tmp_path / "run" / "chunks").glob("*/train_result.json")).read_text())
@@ -137,11 +147,9 @@ def test_bad_input_is_refused(tmp_path: Path) -> None:
         _tiny(steps=0)
     with pytest.raises(ConfigError):
         _tiny(conventions=["halved"])
-    run_toy_grid(
-        _tiny(steps=5, ratios=[1.0], coefficients=[1.0]), tmp_path, log=lambda s: None, estimate=False
-    )
+    run_toy_grid(_tiny(steps=5, ratios=[1.0], coefficients=[1.0]), tmp_path, estimate=False)
     with pytest.raises(RunFolderError, match="different settings") as err:
-        run_toy_grid(_tiny(steps=6, ratios=[1.0], coefficients=[1.0]), tmp_path, log=lambda s: None)
+        run_toy_grid(_tiny(steps=6, ratios=[1.0], coefficients=[1.0]), tmp_path)
     assert isinstance(err.value, AuditlensError) and err.value.hint
 
 
@@ -150,14 +158,12 @@ def test_a_folder_grows_with_the_grid(tmp_path: Path) -> None:
     small = run_toy_grid(
         _tiny(steps=20, ratios=[1.0], coefficients=[1.0], conventions=["divided"]),
         tmp_path,
-        log=lambda s: None,
         estimate=False,
     )
     assert small.cells_trained == 1
     grown = run_toy_grid(
         _tiny(steps=20, ratios=[1.0, 2.0], coefficients=[1.0, 3.0], conventions=["divided"]),
         tmp_path,
-        log=lambda s: None,
         estimate=False,
     )
     assert grown.cells_trained == 3 and len(grown.cells) == 4
@@ -176,11 +182,12 @@ def test_estimate_times_every_group() -> None:
     assert est.chunk_seconds(chunk, 10) == pytest.approx(10 * (per_step + est.data_seconds_per_step))
 
 
-def test_grid_re_estimates_after_each_chunk(tmp_path: Path) -> None:
+def test_grid_re_estimates_after_each_chunk(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # a budget that holds one group per chunk: six chunks, a re-estimate after each but the last
+    caplog.set_level(logging.INFO, logger="auditlens")
     cfg = _tiny(steps=20, ratios=[0.5, 1.0, 2.0], memory_budget_gib=1e-6)
-    logs: list[str] = []
-    run_toy_grid(cfg, tmp_path, log=logs.append)
+    run_toy_grid(cfg, tmp_path)
+    logs = _messages(caplog)
     assert sum(line.startswith("chunk ") for line in logs) == 6
     assert logs[1].startswith("estimate: ") and logs[2].startswith("  an upper estimate: ")
     again = [line for line in logs if "re-estimated at" in line]
@@ -228,24 +235,6 @@ def test_toy_claims_on_a_seed_like_grid() -> None:
     assert claims["d_diagonal"].holds is False
     low = [[0.5, 0.6, 0.3, 0.3], [0.5, 0.7, 0.4, 0.3], [0.4, 0.6, 0.97, 0.4], [0.4, 0.5, 0.6, 0.98]]
     assert {c.name: c for c in toy_claims(_fake_grid(low, undivided, dead))}["a_recovery"].holds is False
-
-
-def test_cli_toy_writes_report(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    import auditlens.cli.replicate  # noqa: F401  (registers the verb)
-    from auditlens.cli import app
-
-    out = tmp_path / "toy"
-    args = ["replicate", "toy", "--out", str(out), "--quick", "--ratios", "1,2", "--coefficients", "1"]
-    result = CliRunner().invoke(app, [*args, "--steps", "20", "--n-features", "16", "--threads", "1"])
-    assert result.exit_code == 0, result.output
-    assert "estimate:" in result.output and "report" in result.output
-    data = json.loads((out / "toy_grid.json").read_text())
-    assert data["ratios"] == [1.0, 2.0] and data["config"]["data"]["n_features"] == 16
-    assert (out / "index.html").exists()
-    bad = CliRunner().invoke(app, ["replicate", "toy", "--out", str(tmp_path / "b"), "--ratios", "0"])
-    assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)
 
 
 def _fake_sweep(values: torch.Tensor) -> SimpleNamespace:
@@ -305,11 +294,36 @@ def test_rises_then_plateaus_verdicts() -> None:
 
 def test_cells_from_before_provenance_load_as_not_recorded(tmp_path: Path) -> None:
     cfg = _tiny(conventions=["divided"], ratios=[1.0], coefficients=[3.0], steps=20)
-    run_toy_grid(cfg, tmp_path, log=lambda s: None, estimate=False)
+    run_toy_grid(cfg, tmp_path, estimate=False)
     cell = tmp_path / "cells" / f"{cell_key('divided', 1.0, 3.0)}.json"
     old = json.loads(cell.read_text())
     del old["trained_on"]
     cell.write_text(json.dumps(old))
-    res = run_toy_grid(cfg, tmp_path, log=lambda s: None, estimate=False)
+    res = run_toy_grid(cfg, tmp_path, estimate=False)
     assert res.cells_trained == 0 and res.cells[0].trained_on is None
     assert res.trained_on == {"not recorded": 1}
+
+
+def test_a_folder_of_the_older_layout_resumes(tmp_path: Path) -> None:
+    """A grid folder written before run.json (grid_config.json holding the fingerprint and config) resumes: nothing is
+    retrained, its fingerprint is kept (the same hash as today's) and it gets a run.json; another recipe is refused."""
+    import hashlib
+
+    cfg = _tiny(conventions=["divided"], ratios=[1.0], coefficients=[1.0, 3.0], steps=20)
+    first = run_toy_grid(cfg, tmp_path, estimate=False)
+    (tmp_path / "run.json").unlink()
+    # what the older version hashed: the recipe (data, optimisation, evaluation) plus bf16
+    identity = {**cfg.recipe(), "bf16": cfg.bf16}
+    old_fp = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    assert old_fp == cfg.fingerprint()
+    (tmp_path / GRID_JSON).write_text(
+        json.dumps({"fingerprint": old_fp, "config": cfg.model_dump(mode="json")})
+    )
+    again = run_toy_grid(cfg, tmp_path, estimate=False)
+    assert again.cells_trained == 0 and again.mmcs_with_truth == first.mmcs_with_truth
+    rec = RunFolder.read_record(tmp_path)
+    assert rec is not None and rec.fingerprint == old_fp and rec.legacy_source == GRID_JSON
+    assert rec.kind == "toy-grid" and rec.status == "complete"
+    (tmp_path / "run.json").unlink()
+    with pytest.raises(RunFolderError, match="different settings"):
+        run_toy_grid(_tiny(conventions=["divided"], ratios=[1.0], coefficients=[1.0], steps=21), tmp_path)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
+from auditlens.runs import fingerprint
 from auditlens.toy.compute_mlp import ToyMLPConfig, ToyMLPGridConfig
-from auditlens.toy.probe_suite import ProbeSuiteConfig, ProbeSuiteResult, run_probe_suite
+from auditlens.toy.probe_suite import (
+    ProbeSuiteConfig,
+    ProbeSuiteResult,
+    legacy_probe_suite_record,
+    run_probe_suite,
+)
 from auditlens.toy.probes import ResponseCurvesConfig, TradeoffConfig
 
 
@@ -39,24 +43,14 @@ def test_run_probe_suite_tiny(tmp_path: Path) -> None:
     saved = ProbeSuiteResult.model_validate_json((tmp_path / "probe_suite.json").read_text())
     assert saved == res
     assert json.loads((tmp_path / "probe_suite.json").read_text())["seconds"]["tradeoff"] >= 0
+    # the older layout (probe_suite.json, no run.json): its record is rebuilt from the config it holds
+    (tmp_path / "run.json").unlink()
+    rec = legacy_probe_suite_record(tmp_path)
+    assert rec is not None and rec.legacy_source == "probe_suite.json"
+    assert rec.fingerprint == fingerprint(_tiny()) and rec.kind == "toy-probes"
 
 
 def test_quick_config_is_small() -> None:
     quick = ProbeSuiteConfig.quick()
     assert quick.toy_mlp is not None and len(quick.toy_mlp.cells()) == 4
     assert quick.tradeoff.n_grid_points < ProbeSuiteConfig().tradeoff.n_grid_points
-
-
-def test_replicate_probes_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`auditlens replicate probes --quick` runs the suite (here shrunk further) and writes the report page."""
-    from typer.testing import CliRunner
-
-    import auditlens.cli.replicate  # noqa: F401  (registers the verb)
-    from auditlens.cli import app
-
-    monkeypatch.setattr(ProbeSuiteConfig, "quick", classmethod(lambda cls: _tiny()))
-    r = CliRunner().invoke(app, ["replicate", "probes", "--quick", "--out", str(tmp_path / "p")])
-    assert r.exit_code == 0, r.output
-    assert "report" in r.output and (tmp_path / "p" / "probe_suite.json").is_file()
-    page = (tmp_path / "p" / "index.html").read_text()
-    assert "aligned_bends_more" in page and "tradeoff_summary.png" in page

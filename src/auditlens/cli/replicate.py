@@ -26,6 +26,18 @@ def _numbers(values: str, cast: type[float] | type[int] = float) -> list:
         raise ConfigError(f"cannot read {kind} from {values!r}", hint=f"give e.g. {example}") from err
 
 
+def _given(**values: object) -> dict[str, object]:
+    """The options the user gave (those not None), as config overrides."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _messages() -> None:
+    """Show the library's progress messages (INFO and above) on stderr."""
+    from auditlens.runs import cli_logging
+
+    cli_logging()
+
+
 def _threads(threads: int | None) -> None:
     import torch
 
@@ -67,41 +79,28 @@ def toy(
     from auditlens.toy.report import build_report
 
     base = ToyGridConfig.quick() if quick else ToyGridConfig()
-    update: dict[str, object] = {}
-    if ratios is not None:
-        update["ratios"] = _numbers(ratios)
-    if coefficients is not None:
-        update["coefficients"] = _numbers(coefficients)
-    if steps is not None:
-        update["steps"] = steps
-    if convention:
-        update["conventions"] = convention
-    if memory_gib is not None:
-        update["memory_budget_gib"] = memory_gib
-    if threads is not None:
-        update["num_threads"] = threads
-    update["device"] = device
-    update["tf32"] = tf32
-    update["bf16"] = bf16
-    data = base.data.model_dump()
-    if n_features is not None:
-        data["n_features"] = n_features
+    update = _given(
+        ratios=_numbers(ratios) if ratios is not None else None,
+        coefficients=_numbers(coefficients) if coefficients is not None else None,
+        steps=steps,
+        conventions=convention or None,
+        memory_budget_gib=memory_gib,
+        num_threads=threads,
+        device=device,
+        tf32=tf32,
+        bf16=bf16,
+    )
+    data = {**base.data.model_dump(), **_given(n_features=n_features)}
     cfg = ToyGridConfig(**{**base.model_dump(), "data": ToyDataConfig(**data), **update})
+    _messages()
     if estimate_only:
         from auditlens.toy.replicate_toy import estimate_toy_grid
 
-        est = estimate_toy_grid(cfg, out if out.exists() else None)
-        for group, sec in est.seconds_per_step.items():
-            typer.echo(f"{group:18s} {sec * 1000:8.1f} ms/step")
-        typer.echo(f"estimate: {est.remaining_cells} cells, {est.estimated_seconds / 3600:.2f} h of training")
+        typer.echo(estimate_toy_grid(cfg, out if out.exists() else None).summary())
         return
-    result = run_toy_grid(cfg, out, log=typer.echo)
+    result = run_toy_grid(cfg, out)
     page = build_report(out, "auditlens: toy-model replication")
-    for conv in result.config.conventions:
-        best = max(max(row) for row in result.mmcs_with_truth[conv])
-        typer.echo(f"{conv}: best MMCS with truth {best:.3f}")
-    if result.train_seconds_total is not None:
-        typer.echo(f"training time of the whole grid (all calls): {result.train_seconds_total / 60:.1f} min")
+    typer.echo(result.summary())
     typer.echo(f"report     {page}")
 
 
@@ -115,38 +114,10 @@ def compare_toy(
     threshold: float = typer.Option(0.9, help="MMCS with truth above which a cell recovers the features."),
 ) -> None:
     """Two toy grids cell by cell: how far apart MMCS, dead counts, L0 and FVU are, and whether the verdicts agree."""
-    from auditlens.errors import ConfigError
-    from auditlens.toy.grid_compare import compare_toy_grids, plot_grid_comparison
-    from auditlens.toy.replicate_toy import RESULT_JSON, ToyGridResult
+    from auditlens.toy.grid_compare import compare_toy_folders
 
-    def load(p: Path) -> ToyGridResult:
-        f = p / RESULT_JSON if p.is_dir() else p
-        if not f.is_file():
-            raise ConfigError(
-                f"{f} does not exist", hint="pass a folder written by 'auditlens replicate toy'"
-            )
-        try:
-            return ToyGridResult.model_validate_json(f.read_text())
-        except ValueError as err:
-            raise ConfigError(
-                f"{f} is not a toy grid result: {str(err).splitlines()[0]}",
-                hint="pass the toy_grid.json written by 'auditlens replicate toy'",
-            ) from err
-
-    cmp = compare_toy_grids(load(a), load(b), labels=(str(a), str(b)), threshold=threshold)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "toy_compare.json").write_text(cmp.model_dump_json(indent=1))
-    png = plot_grid_comparison(cmp, out)[0]
-    m = cmp.mmcs_with_truth
-    typer.echo(
-        f"{cmp.shared_cells} shared cells ({len(cmp.only_in_a)} only in a, {len(cmp.only_in_b)} only in b)\n"
-        f"MMCS with truth |a-b|: median {m.median:.4f}, p90 {m.p90:.4f}, max {m.max:.4f} ({m.worst})\n"
-        f"dead |a-b|: max {cmp.n_dead.max:.0f} (at most {cmp.n_dead_max_share:.1%} of a dictionary); "
-        f"L0 relative: max {cmp.l0.max:.3f}; FVU |a-b|: max {cmp.fvu.max:.4f}\n"
-        f"recovered (> {threshold:g}): {cmp.recovered_a} vs {cmp.recovered_b}, agree on {cmp.recovered_agree}; "
-        f"same best coefficient in {sum(cmp.best_coefficient_agree.values())} of {len(cmp.best_coefficient_agree)} rows\n"
-        f"json       {out / 'toy_compare.json'}\nplot       {png}"
-    )
+    cmp, json_path, png = compare_toy_folders(a, b, out, threshold=threshold)
+    typer.echo(f"{cmp.summary()}\njson       {json_path}\nplot       {png}")
 
 
 @replicate_app.command("architectures")
@@ -165,19 +136,10 @@ def architectures(
 
     _threads(threads)
     base = ArchitecturesConfig.quick() if quick else ArchitecturesConfig()
-    update: dict[str, object] = {}
-    if steps is not None:
-        update["steps"] = steps
-    if target_l0 is not None:
-        update["target_l0"] = target_l0
-    cfg = ArchitecturesConfig(**{**base.model_dump(), **update})
-    result = run_architectures(cfg, out, log=typer.echo)
-    for r in result.runs:
-        s = r.scores
-        typer.echo(
-            f"{r.name:11s} L0 {r.l0:6.2f}  MMCS {s.mmcs_with_truth:.3f}  F1 {s.recovery.f1:.3f}  "
-            f"MCC {s.mcc.mcc if s.mcc else float('nan'):.3f}"
-        )
+    cfg = ArchitecturesConfig(**{**base.model_dump(), **_given(steps=steps, target_l0=target_l0)})
+    _messages()
+    result = run_architectures(cfg, out)
+    typer.echo(result.summary())
     typer.echo(f"report     {build_report(out, 'auditlens: architectures at matched L0')}")
 
 
@@ -214,33 +176,21 @@ def tiny_transformer(
     from auditlens.toy.tiny_transformer import TinyTransformerConfig, run_tiny_transformer
 
     base = TinyTransformerConfig.quick() if quick else TinyTransformerConfig()
-    update: dict[str, object] = {}
-    if steps is not None:
-        update["steps"] = steps
-    if harvest_tokens is not None:
-        update["harvest_tokens"] = harvest_tokens
-    if coefficient is not None:
-        update["coefficient"] = coefficient
-    if resample_every is not None:
-        update["resample_every"] = resample_every
-    if threads is not None:
-        update["num_threads"] = threads
-    if ratios is not None:
-        update["ratios"] = _numbers(ratios, int)
-    if sae_steps is not None:
-        update["sae_steps"] = sae_steps
-    if seed is not None:
-        update["seed"] = seed
-    if sae_seed is not None:
-        update["sae_seed"] = sae_seed
+    update = _given(
+        steps=steps,
+        harvest_tokens=harvest_tokens,
+        coefficient=coefficient,
+        resample_every=resample_every,
+        num_threads=threads,
+        ratios=_numbers(ratios, int) if ratios is not None else None,
+        sae_steps=sae_steps,
+        seed=seed,
+        sae_seed=sae_seed,
+    )
     cfg = TinyTransformerConfig(**{**base.model_dump(), **update})
-    result = run_tiny_transformer(cfg, out, source=source, log=typer.echo)
-    s = result.sweep
-    typer.echo(f"bimodality coefficient {s.bimodality_coefficient:.3f}")
-    for p in s.pairs:
-        typer.echo(
-            f"{p.d_sae:5d} vs {p.d_sae_larger:5d}: MMCS {p.mmcs:.3f}  Hungarian {p.hungarian_mmcs:.3f}"
-        )
+    _messages()
+    result = run_tiny_transformer(cfg, out, source=source)
+    typer.echo(result.summary())
     typer.echo(f"report     {build_report(out, 'auditlens: tiny-transformer replication')}")
 
 
@@ -253,6 +203,7 @@ def probes(
     from auditlens.toy.probe_suite import ProbeSuiteConfig, run_probe_suite
     from auditlens.toy.report import build_report
 
+    _messages()
     run_probe_suite(out, ProbeSuiteConfig.quick() if quick else ProbeSuiteConfig())
     typer.echo(f"report     {build_report(out, 'auditlens: nonlinearity probes')}")
 

@@ -11,19 +11,26 @@ by how far the thresholds (about one learning rate per step in log space) have c
 then trained together in one :class:`~auditlens.sae.Trainer` on the same seeded stream (each architecture with the
 trainer's default learning rate and normalisation) and scored against the known features: MMCS with truth,
 precision/recall/F1 of recovered features at a cosine threshold, MCC of codes (held-out samples).
+
+With an output folder the comparison is a run folder (:class:`auditlens.runs.RunFolder`, kind ``toy-architectures``):
+``run.json`` records the config; a comparison of other settings found there is replaced (it is recomputed on every
+call anyway), a folder of an older version (``architectures.json`` without ``run.json``) is recognised.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 import torch
 from pydantic import BaseModel, Field, model_validator
 
+from auditlens.errors import DataError
 from auditlens.evals.mmcs import GroundTruthScores, ground_truth_scores
+from auditlens.runs import RunFolder, RunRecord, fingerprint, read_json, write_json
 from auditlens.sae import (
     BatchTopKConfig,
     DictionaryConfig,
@@ -39,6 +46,11 @@ from auditlens.toy.config import ToyConfigModel, require
 from auditlens.toy.data import ToyDataConfig, ToyDataset
 
 __all__ = ["ArchitectureRun", "ArchitecturesConfig", "ArchitecturesResult", "run_architectures"]
+
+log = logging.getLogger(__name__)
+
+KIND = "toy-architectures"
+RESULT_JSON = "architectures.json"
 
 ArchName = Literal["relu_l1", "topk", "batchtopk", "jumprelu", "matryoshka"]
 
@@ -110,11 +122,41 @@ class ArchitecturesResult(BaseModel):
     runs: list[ArchitectureRun] = Field(description="One per architecture, in config order.")
     seconds: dict[str, float] = Field(description="Wall seconds: coefficient search and training.")
 
+    def summary(self) -> str:
+        """One line per architecture: L0, MMCS, F1 and MCC (what ``replicate architectures`` prints)."""
+        return "\n".join(
+            f"{r.name:11s} L0 {r.l0:6.2f}  MMCS {r.scores.mmcs_with_truth:.3f}  F1 {r.scores.recovery.f1:.3f}  "
+            f"MCC {r.scores.mcc.mcc if r.scores.mcc else float('nan'):.3f}"
+            for r in self.runs
+        )
 
-def run_architectures(
-    cfg: ArchitecturesConfig, out_dir: str | Path | None = None, *, log: Callable[[str], None] = print
-) -> ArchitecturesResult:
-    """Run the comparison; with ``out_dir`` also write ``architectures.json`` there."""
+
+def legacy_architectures_record(path: Path) -> RunRecord | None:
+    """The record of a comparison folder written before ``run.json``: the config in its ``architectures.json``."""
+    f = path / RESULT_JSON
+    if not f.is_file():
+        return None
+    try:
+        config = read_json(f, what="architectures result").get("config") or {}
+    except (DataError, AttributeError):
+        config = {}
+    return RunRecord(kind=KIND, fingerprint=fingerprint(config), config=config, legacy_source=RESULT_JSON)
+
+
+def run_architectures(cfg: ArchitecturesConfig, out_dir: str | Path | None = None) -> ArchitecturesResult:
+    """Run the comparison; with ``out_dir`` (a run folder, claimed first) also write ``architectures.json`` there."""
+    folder = (
+        RunFolder.claim(
+            out_dir,
+            KIND,
+            cfg,
+            on_other="replace",
+            legacy=legacy_architectures_record,
+            label="architectures run",
+        )
+        if out_dir is not None
+        else None
+    )
     ds = ToyDataset(cfg.data)
     d, n = cfg.data.d_model, max(1, round(cfg.ratio * cfg.data.n_features))
     k = max(1, round(cfg.l0()))
@@ -138,8 +180,12 @@ def run_architectures(
                 high=10.0,
                 max_rounds=5,
             )
-            log(
-                f"  {name}: coefficient {found.coefficient:.3g} gives L0 {found.l0:.2f} (target {cfg.l0():g})"
+            log.info(
+                "  %s: coefficient %.3g gives L0 %.2f (target %g)",
+                name,
+                found.coefficient,
+                found.l0,
+                cfg.l0(),
             )
             configs.append(base.model_copy(update={"coefficient": found.coefficient, "name": name}))
             settings.append(f"coefficient={found.coefficient:.4g}")
@@ -196,8 +242,7 @@ def run_architectures(
     result = ArchitecturesResult(
         config=cfg, runs=runs, seconds={"coefficient_search": search_s, "training": train_s}
     )
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "architectures.json").write_text(result.model_dump_json(indent=1))
+    if folder is not None:
+        write_json(folder.path / RESULT_JSON, result)
+        folder.mark("complete")
     return result

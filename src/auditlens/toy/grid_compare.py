@@ -5,8 +5,9 @@ slightly different dictionaries — the arithmetic order differs, and training a
 differ is what a user needs to know before mixing such cells or trusting a faster setting. :func:`compare_toy_grids`
 matches the cells the two grids share and reports the spread of every per-cell number (MMCS with truth, dead count,
 L0, FVU), whether the same cells recover the features (MMCS > ``threshold``), and whether each row's best coefficient is
-the same; :func:`plot_grid_comparison` draws it. Grids of different recipes (data, steps, batch, learning rate,
-evaluation samples, seed) are refused: their cells are not the same experiment.
+the same; :func:`plot_grid_comparison` draws it and :func:`compare_toy_folders` does both for two grid folders (what
+``auditlens replicate compare-toy`` runs). Grids of different recipes (data, steps, batch, learning rate, evaluation
+samples, seed) are refused: their cells are not the same experiment.
 """
 
 from __future__ import annotations
@@ -14,14 +15,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
-from auditlens.errors import ConfigError
-from auditlens.toy.replicate_toy import ToyCell, ToyGridResult
+from auditlens.errors import ConfigError, DataError
+from auditlens.runs import write_json
+from auditlens.runs.figures import new_figure, save_figure
+from auditlens.toy.grid_result import ToyCell, ToyGridResult
+from auditlens.toy.replicate_toy import RESULT_JSON, load_toy_grid
 
-__all__ = ["CellPair", "Spread", "ToyGridComparison", "compare_toy_grids", "plot_grid_comparison"]
+__all__ = [
+    "COMPARE_JSON",
+    "CellPair",
+    "Spread",
+    "ToyGridComparison",
+    "compare_toy_folders",
+    "compare_toy_grids",
+    "plot_grid_comparison",
+]
+
+COMPARE_JSON = "toy_compare.json"
+PLOT_PNG = "grid_compare.png"
 
 
 class Spread(BaseModel):
@@ -78,6 +91,19 @@ class ToyGridComparison(BaseModel):
         description="Per '<convention>-r<ratio>' row (complete in both): is the best-MMCS coefficient the same?"
     )
     cells: list[CellPair] = Field(description="Every shared cell, in a's order.")
+
+    def summary(self) -> str:
+        """The comparison in a few lines (what ``compare-toy`` prints)."""
+        m = self.mmcs_with_truth
+        agree = self.best_coefficient_agree
+        return (
+            f"{self.shared_cells} shared cells ({len(self.only_in_a)} only in a, {len(self.only_in_b)} only in b)\n"
+            f"MMCS with truth |a-b|: median {m.median:.4f}, p90 {m.p90:.4f}, max {m.max:.4f} ({m.worst})\n"
+            f"dead |a-b|: max {self.n_dead.max:.0f} (at most {self.n_dead_max_share:.1%} of a dictionary); "
+            f"L0 relative: max {self.l0.max:.3f}; FVU |a-b|: max {self.fvu.max:.4f}\n"
+            f"recovered (> {self.threshold:g}): {self.recovered_a} vs {self.recovered_b}, agree on "
+            f"{self.recovered_agree}; same best coefficient in {sum(agree.values())} of {len(agree)} rows"
+        )
 
 
 def _spread(keys: list[str], diff: np.ndarray) -> Spread:
@@ -168,11 +194,8 @@ def compare_toy_grids(
 def plot_grid_comparison(cmp: ToyGridComparison, out_dir: str | Path) -> list[Path]:
     """One PNG, ``grid_compare.png``: MMCS with truth, dead share and L0 of every shared cell, a against b (the
     diagonal is perfect agreement; colour is the dictionary ratio)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    fig = Figure(figsize=(16.5, 5.0), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, 3)
+    fig, grid = new_figure(1, 3, size=(16.5, 5.0))
+    axes = grid[0]
     ratio = np.log2([p.ratio for p in cmp.cells])
     size = np.array([p.d_sae for p in cmp.cells], dtype=np.float64)
     panels = [
@@ -207,6 +230,32 @@ def plot_grid_comparison(cmp: ToyGridComparison, out_dir: str | Path) -> list[Pa
         f"agree on {cmp.recovered_agree}",
         fontsize=10,
     )
-    path = out / "grid_compare.png"
-    fig.savefig(path, dpi=100)
-    return [path]
+    return [save_figure(fig, Path(out_dir) / PLOT_PNG, dpi=100)]
+
+
+def _grid_input(path: str | Path) -> ToyGridResult:
+    """A grid to compare, given as its folder or its ``toy_grid.json`` (:class:`ConfigError` naming the file when it
+    is missing or not a toy grid result: a wrong argument, not broken data)."""
+    p = Path(path)
+    f = p / RESULT_JSON if p.is_dir() else p
+    if not f.is_file():
+        raise ConfigError(f"{f} does not exist", hint="pass a folder written by 'auditlens replicate toy'")
+    try:
+        return load_toy_grid(f)
+    except DataError as err:
+        raise ConfigError(
+            f"{f} is not a toy grid result: {str(err).splitlines()[0]}",
+            hint="pass the toy_grid.json written by 'auditlens replicate toy'",
+        ) from err
+
+
+def compare_toy_folders(
+    a: str | Path, b: str | Path, out_dir: str | Path, *, threshold: float = 0.9
+) -> tuple[ToyGridComparison, Path, Path]:
+    """Compare two toy grids (each its folder or its ``toy_grid.json``; labelled by the paths as given) and write
+    ``toy_compare.json`` and ``grid_compare.png`` into ``out_dir``; returns the comparison and both paths."""
+    cmp = compare_toy_grids(_grid_input(a), _grid_input(b), labels=(str(a), str(b)), threshold=threshold)
+    out = Path(out_dir)
+    write_json(out / COMPARE_JSON, cmp)
+    png = plot_grid_comparison(cmp, out)[0]
+    return cmp, out / COMPARE_JSON, png

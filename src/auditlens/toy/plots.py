@@ -1,69 +1,36 @@
-"""PNG figures for the nonlinearity probes, drawn from their result JSON (matplotlib, Agg backend).
-
-Figures are built with the object API on an Agg canvas (no pyplot, so no global backend or figure state).
+"""PNG figures for the nonlinearity probes, drawn from their result JSON (:mod:`auditlens.runs.figures`: matplotlib's
+object API, no pyplot, so no global backend or figure state).
 
 Each ``plot_*`` function takes a result model or the path of its JSON file and an output folder, writes
 one or more PNGs there and returns their paths. Nothing is computed here beyond reading the result.
+:func:`save_result` / :func:`load_result` (:mod:`auditlens.toy.result_files`) write and read those JSON files.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from pydantic import BaseModel
 
-from auditlens.errors import DataError
+from auditlens.runs.figures import new_figure, save_figure
 from auditlens.toy.compute_mlp import ToyMLPGridResult
-from auditlens.toy.probes import Curve, ResponseCurvesResult, TradeoffResult
+from auditlens.toy.response_curves import Curve, ResponseCurvesResult
+from auditlens.toy.result_files import load_result, save_result
+from auditlens.toy.tradeoff import TradeoffResult
 
 __all__ = ["load_result", "plot_response_curves", "plot_toy_mlp_grid", "plot_tradeoff", "save_result"]
 
-R = TypeVar("R", bound=BaseModel)
-
-
-def save_result(result: BaseModel, path: str | Path) -> Path:
-    """Write a result model as indented JSON (creating parent folders); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(result.model_dump_json(indent=2))
-    return path
-
-
-def load_result(source: R | str | Path, kind: type[R]) -> R:
-    """``source`` itself if it already is a ``kind``; otherwise parse the JSON file it names."""
-    if isinstance(source, kind):
-        return source
-    path = Path(source)  # type: ignore[arg-type]
-    if not path.is_file():
-        raise DataError(
-            f"result file {path} does not exist", hint=f"pass the JSON written for a {kind.__name__}"
-        )
-    try:
-        return kind.model_validate_json(path.read_text())
-    except ValueError as err:
-        raise DataError(
-            f"{path} is not a valid {kind.__name__} JSON: {err}".splitlines()[0],
-            hint="regenerate it with the command that produced it",
-        ) from err
-
 
 def _figure(rows: int, cols: int, figsize: tuple[float, float]) -> tuple[Figure, Any]:
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(rows, cols, squeeze=False)
+    return new_figure(rows, cols, size=figsize)
 
 
 def _save(fig: Figure, out_dir: Path, name: str) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / name
-    fig.savefig(path, dpi=110)
-    return path
+    return save_figure(fig, out_dir / name, dpi=110)
 
 
 def _plot_curve(ax: Axes, curve: Curve) -> None:

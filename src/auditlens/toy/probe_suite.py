@@ -5,6 +5,10 @@ curves, the trade-off grid and (optionally) the toy-MLP grid, saves each result 
 and states each claim the seed's figures appear to make with whether this run reproduces it — computed
 from the results, never written by hand. The seed post's text is unavailable (seeds-digest §4), so the
 claims are our reading of what its plots show.
+
+The output folder is a run folder (:class:`auditlens.runs.RunFolder`, kind ``toy-probes``): ``run.json`` records the
+config; a suite of other settings found there is replaced (every call recomputes the suite), a folder of an older
+version (its JSON results without ``run.json``) is recognised.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditlens.errors import DataError
+from auditlens.runs import RunFolder, RunRecord, fingerprint, read_json
 from auditlens.toy.compute_mlp import ToyMLPConfig, ToyMLPGridConfig, ToyMLPGridResult, run_toy_mlp_grid
 from auditlens.toy.config import ToyConfigModel
 from auditlens.toy.plots import plot_response_curves, plot_toy_mlp_grid, plot_tradeoff, save_result
@@ -27,6 +33,10 @@ from auditlens.toy.probes import (
 )
 
 __all__ = ["ProbeClaim", "ProbeSuiteConfig", "ProbeSuiteResult", "check_claims", "run_probe_suite"]
+
+KIND = "toy-probes"
+RESULT_JSON = "probe_suite.json"
+_PARTS = ("curves.json", "tradeoff.json", "toy_mlp.json")
 
 
 class ProbeSuiteConfig(ToyConfigModel):
@@ -155,11 +165,29 @@ def check_claims(
     return claims
 
 
+def legacy_probe_suite_record(path: Path) -> RunRecord | None:
+    """The record of a suite folder written before ``run.json``: the config in its ``probe_suite.json`` (an
+    interrupted one, with some part results only, is a suite of unknown settings)."""
+    f = path / RESULT_JSON
+    if f.is_file():
+        try:
+            config = read_json(f, what="probe suite result").get("config") or {}
+        except (DataError, AttributeError):
+            config = {}
+        return RunRecord(kind=KIND, fingerprint=fingerprint(config), config=config, legacy_source=RESULT_JSON)
+    if any((path / name).is_file() for name in _PARTS):
+        return RunRecord(kind=KIND, fingerprint="unknown", legacy_source=_PARTS[0])
+    return None
+
+
 def run_probe_suite(out_dir: str | Path, cfg: ProbeSuiteConfig | None = None) -> ProbeSuiteResult:
-    """Run the suite into ``out_dir``: ``curves.json``, ``tradeoff.json``, ``toy_mlp.json`` (if run),
-    their PNGs, and ``probe_suite.json`` (this result)."""
+    """Run the suite into ``out_dir`` (a run folder, claimed first): ``curves.json``, ``tradeoff.json``,
+    ``toy_mlp.json`` (if run), their PNGs, and ``probe_suite.json`` (this result)."""
     cfg = cfg if cfg is not None else ProbeSuiteConfig()
-    out = Path(out_dir)
+    folder = RunFolder.claim(
+        out_dir, KIND, cfg, on_other="replace", legacy=legacy_probe_suite_record, label="probe suite"
+    )
+    out = folder.path
     files: list[Path] = []
     seconds: dict[str, float] = {}
 
@@ -186,5 +214,6 @@ def run_probe_suite(out_dir: str | Path, cfg: ProbeSuiteConfig | None = None) ->
         files=[str(p.relative_to(out)) for p in files],
         seconds=seconds,
     )
-    save_result(result, out / "probe_suite.json")
+    save_result(result, out / RESULT_JSON)
+    folder.mark("complete")
     return result

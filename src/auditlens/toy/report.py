@@ -1,12 +1,13 @@
-"""Figures (PNG, matplotlib Agg) and the one-page HTML report of the replications.
+"""Figures (PNG, :mod:`auditlens.runs.figures`) and the one-page HTML report of the replications
+(:class:`auditlens.runs.report.Page`).
 
 Nothing here computes results: each ``plot_*`` reads a result model and writes PNGs; :func:`write_html_report`
-lays out claims, tables and every PNG of a folder on one self-contained page (images by relative path).
+lays out claims, tables and every PNG of a folder on one page (the kit's stylesheet inlined, images linked relative
+to the page, so the folder can be moved or opened from anywhere).
 """
 
 from __future__ import annotations
 
-import html
 import math
 import os
 from collections.abc import Sequence
@@ -14,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from auditlens.runs.figures import new_figure, save_figure
+from auditlens.runs.report import Page, Raw
 from auditlens.toy.probe_suite import ProbeClaim
+from auditlens.toy.result_files import load_result
 
 __all__ = [
     "DEAD_CAP",
@@ -33,15 +36,12 @@ DEAD_CAP = 100
 
 
 def _figure(cols: int, width: float = 5.5, height: float = 4.2) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(width * cols, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(1, cols, squeeze=False)[0]
+    fig, axes = new_figure(1, cols, size=(width * cols, height))
+    return fig, axes[0]
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def _heatmaps(
@@ -173,21 +173,12 @@ def plot_size_sweep(sweep: Any, out_dir: str | Path) -> list[Path]:
     return [_save(fig, out / "tiny_size_sweep.png")]
 
 
-def _claims_table(claims: Sequence[ProbeClaim]) -> str:
-    rows = []
-    for c in claims:
-        verdict = {True: "reproduced", False: "NOT reproduced", None: "not decidable"}[c.holds]
-        colour = {True: "#d4f7d4", False: "#f9d0d0", None: "#eeeeee"}[c.holds]
-        rows.append(
-            f"<tr style='background:{colour}'><td>{html.escape(c.name)}</td><td>{html.escape(c.statement)}</td>"
-            f"<td><b>{verdict}</b></td><td>{html.escape(c.evidence)}</td></tr>"
-        )
-    return (
-        "<table border=1 cellpadding=4 style='border-collapse:collapse;font-size:13px'>"
-        "<tr><th>claim</th><th>statement</th><th>verdict</th><th>evidence (computed)</th></tr>"
-        + "".join(rows)
-        + "</table>"
-    )
+_VERDICTS = {True: ("reproduced", "good"), False: ("NOT reproduced", "bad"), None: ("not decidable", "muted")}
+
+
+def _verdict(holds: bool | None) -> Raw:
+    text, cls = _VERDICTS[holds]
+    return Raw(f"<b class='{cls}'>{text}</b>")
 
 
 def write_html_report(
@@ -201,27 +192,18 @@ def write_html_report(
     under ``out_dir`` when ``images`` is None), linked relative to the page (any path to ``out_dir`` works)."""
     out = Path(out_dir)
     imgs = [Path(p) for p in images] if images is not None else sorted(out.rglob("*.png"))
-    parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-        f"<body style='font-family:sans-serif;max-width:1400px;margin:auto'><h1>{html.escape(title)}</h1>",
-        "<h2>Claims</h2>",
-        _claims_table(claims),
-    ]
+    page = Page(title)
+    page.h2("Claims")
+    page.table(
+        ["claim", "statement", "verdict", "evidence (computed)"],
+        [[c.name, c.statement, _verdict(c.holds), c.evidence] for c in claims],
+    )
     for heading, text in sections:
-        parts.append(
-            f"<h2>{html.escape(heading)}</h2><pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
-        )
-    parts.append("<h2>Figures</h2>")
+        page.h2(heading).pre(text)
+    page.h2("Figures")
     for p in imgs:
-        rel = Path(os.path.relpath(p.resolve(), out.resolve())).as_posix()  # from the page's folder
-        parts.append(
-            f"<figure><img src='{html.escape(str(rel))}' style='max-width:100%'><figcaption>{html.escape(str(rel))}</figcaption></figure>"
-        )
-    parts.append("</body></html>")
-    path = out / "index.html"
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+        page.figure(p, Path(os.path.relpath(p.resolve(), out.resolve())).as_posix())
+    return page.write(out / "index.html")
 
 
 def _toy_summary(toy: Any) -> str:
@@ -267,14 +249,14 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
         )
 
     for f in sorted(out.rglob("toy_grid.json")):
-        toy = ToyGridResult.model_validate_json(f.read_text())
+        toy = load_result(f, ToyGridResult)
         plot_toy_grid(toy, f.parent)
         claims += tagged(toy_claims(toy), f.parent)
         sections.append(
             (f"Toy grid ({f.parent.relative_to(out) if f.parent != out else '.'})", _toy_summary(toy))
         )
     for f in sorted(out.rglob("architectures.json")):
-        arch = ArchitecturesResult.model_validate_json(f.read_text())
+        arch = load_result(f, ArchitecturesResult)
         plot_architectures(arch, f.parent)
         lines = [
             f"{r.name:11s} {r.setting:22s} L0 {r.l0:6.2f}  FVU {r.fvu:.3f}  MMCS {r.scores.mmcs_with_truth:.3f}  "
@@ -284,7 +266,7 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
         ]
         sections.append((f"Architectures at matched L0 (target {arch.config.l0():g})", "\n".join(lines)))
     for f in sorted(out.rglob("tiny_transformer.json")):
-        tiny = TinyTransformerResult.model_validate_json(f.read_text())
+        tiny = load_result(f, TinyTransformerResult)
         plot_loss_curve(tiny.lm.loss_steps, tiny.lm.losses, f.parent)
         plot_size_sweep(tiny.sweep, f.parent)
         claims += tagged(transformer_claims(tiny.sweep), f.parent)
@@ -302,5 +284,5 @@ def build_report(root: str | Path, title: str = "auditlens ground-truth lab: rep
             )
         )
     for f in sorted(out.rglob("probe_suite.json")):
-        claims += tagged(ProbeSuiteResult.model_validate_json(f.read_text()).claims, f.parent)
+        claims += tagged(load_result(f, ProbeSuiteResult).claims, f.parent)
     return write_html_report(out, title, claims, sections)
