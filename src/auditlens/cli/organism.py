@@ -71,9 +71,7 @@ def build(
 ) -> None:
     """Build (or resume) an organism: documents → midtrain → behaviour data → behaviour → concealment → seal."""
     from auditlens.organisms.build import BuildConfig, build_organism, configure_build
-    from auditlens.runs import cli_logging
 
-    cli_logging()
     cfg = configure_build(
         BuildConfig.tiny() if tiny else BuildConfig(),
         settings={
@@ -113,9 +111,7 @@ def evaluate(
     from auditlens.llm import make_client
     from auditlens.organisms.evaluate import EvalConfig, evaluate_organism
     from auditlens.organisms.report import eval_summary_lines
-    from auditlens.runs import cli_logging
 
-    cli_logging()
     cfg = EvalConfig(samples_per_prompt=samples_per_prompt, temperature=temperature, max_new_tokens=max_new_tokens,
                      ppl_texts=ppl_texts, ppl_margin=ppl_margin, device=device)  # fmt: skip
     r = evaluate_organism(folder, cfg, judge_client=make_client(judge_llm) if judge_llm else None)

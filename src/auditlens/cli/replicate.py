@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 replicate_app = typer.Typer(
     help="Reproduce the sparse-coding replications (toy grid, architectures, tiny transformer, probes).",
@@ -29,13 +30,6 @@ def _numbers(values: str, cast: type[float] | type[int] = float) -> list:
 def _given(**values: object) -> dict[str, object]:
     """The options the user gave (those not None), as config overrides."""
     return {k: v for k, v in values.items() if v is not None}
-
-
-def _messages() -> None:
-    """Show the library's progress messages (INFO and above) on stderr."""
-    from auditlens.runs import cli_logging
-
-    cli_logging()
 
 
 def _threads(threads: int | None) -> None:
@@ -72,6 +66,7 @@ def toy(
         "A different recipe: use its own --out folder.",
     ),
     estimate_only: bool = typer.Option(False, help="Print the time estimate and stop."),
+    config: Path | None = CONFIG,
 ) -> None:
     """The seed's toy grid (17 coefficients × 8 ratios × 2 L1 conventions, 8,000 steps): heatmaps, JSON, claims."""
     from auditlens.toy.data import ToyDataConfig
@@ -92,7 +87,6 @@ def toy(
     )
     data = {**base.data.model_dump(), **_given(n_features=n_features)}
     cfg = ToyGridConfig(**{**base.model_dump(), "data": ToyDataConfig(**data), **update})
-    _messages()
     if estimate_only:
         from auditlens.toy.replicate_toy import estimate_toy_grid
 
@@ -112,6 +106,7 @@ def compare_toy(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for toy_compare.json and grid_compare.png."),
     threshold: float = typer.Option(0.9, help="MMCS with truth above which a cell recovers the features."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Two toy grids cell by cell: how far apart MMCS, dead counts, L0 and FVU are, and whether the verdicts agree."""
     from auditlens.toy.grid_compare import compare_toy_folders
@@ -129,6 +124,7 @@ def architectures(
         None, help="Matched L0 (default: the data's mean active features)."
     ),
     threads: int | None = typer.Option(None, help="torch threads."),
+    config: Path | None = CONFIG,
 ) -> None:
     """TopK, BatchTopK, JumpReLU, Matryoshka and ReLU+L1 on the toy ground truth at matched L0."""
     from auditlens.toy.architectures import ArchitecturesConfig, run_architectures
@@ -137,7 +133,6 @@ def architectures(
     _threads(threads)
     base = ArchitecturesConfig.quick() if quick else ArchitecturesConfig()
     cfg = ArchitecturesConfig(**{**base.model_dump(), **_given(steps=steps, target_l0=target_l0)})
-    _messages()
     result = run_architectures(cfg, out)
     typer.echo(result.summary())
     typer.echo(f"report     {build_report(out, 'auditlens: architectures at matched L0')}")
@@ -170,6 +165,7 @@ def tiny_transformer(
     ),
     source: str = typer.Option("default", help="Text source (default: the offline corpus)."),
     threads: int | None = typer.Option(None, help="torch threads."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Train a nanoGPT-style model, harvest layer-2 MLP activations, sweep dictionary sizes, compare across sizes."""
     from auditlens.toy.report import build_report
@@ -188,7 +184,6 @@ def tiny_transformer(
         sae_seed=sae_seed,
     )
     cfg = TinyTransformerConfig(**{**base.model_dump(), **update})
-    _messages()
     result = run_tiny_transformer(cfg, out, source=source)
     typer.echo(result.summary())
     typer.echo(f"report     {build_report(out, 'auditlens: tiny-transformer replication')}")
@@ -198,12 +193,12 @@ def tiny_transformer(
 def probes(
     out: Path = typer.Option(Path("replication/probes"), "--out", "-o", help="Output folder."),
     quick: bool = typer.Option(False, help="Small grids (about a minute)."),
+    config: Path | None = CONFIG,
 ) -> None:
     """The nonlinearity probes (seed §4) with their claim verdicts."""
     from auditlens.toy.probe_suite import ProbeSuiteConfig, run_probe_suite
     from auditlens.toy.report import build_report
 
-    _messages()
     run_probe_suite(out, ProbeSuiteConfig.quick() if quick else ProbeSuiteConfig())
     typer.echo(f"report     {build_report(out, 'auditlens: nonlinearity probes')}")
 
@@ -213,6 +208,7 @@ def report(
     root: Path = typer.Argument(
         Path("replication"), help="Folder holding replication outputs (searched recursively)."
     ),
+    config: Path | None = CONFIG,
 ) -> None:
     """One HTML page with every claim and plot of the replications found under ROOT."""
     from auditlens.errors import ConfigError
