@@ -2,7 +2,7 @@
 
 Run from the repository root (it is a script, not part of the library)::
 
-    PYTHONPATH=src python src/auditlens/monitor/data/sources/rewrites/verify.py [--only HumanEval/0,...]
+    PYTHONPATH=src python scripts/sources/rewrites/verify.py [--only HumanEval/0,...]
 
 It reads the authoring files ``batch_*.py`` (see ``spec.py``) and, for every problem:
 
@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+#: where the source is shipped (package data): samples.jsonl, verification.json, README.md
+DATA = HERE.parents[2] / "src" / "auditlens" / "monitor" / "data" / "sources" / "rewrites"
 sys.path.insert(0, str(HERE))
 
 import spec  # noqa: E402
@@ -351,10 +353,10 @@ def main() -> int:
         if failed and not only:
             print("not writing samples.jsonl: some problems failed")
             return 1
-        with open(HERE / "samples.jsonl", "w", encoding="utf-8") as f:
+        with open(DATA / "samples.jsonl", "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n")
-        (HERE / "verification.json").write_text(
+        (DATA / "verification.json").write_text(
             json.dumps({"summary": summary, "problems": infos}, indent=1, ensure_ascii=False) + "\n"
         )
         print(f"wrote {len(rows)} samples")
