@@ -85,3 +85,11 @@ def test_ratio_ci() -> None:
     e = ratio_ci(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0]))
     assert e.value == 1.0 and e.ci_low <= 1.0 <= e.ci_high and e.method == "bootstrap"
     assert math.isnan(ratio_ci(np.zeros(3), np.zeros(3)).value)
+
+
+def test_wilson_is_exact_at_the_edges() -> None:
+    from auditlens.runs.stats import wilson
+
+    for n in (1, 7, 30, 1000):
+        assert wilson(0, n)[0] == 0.0 and wilson(n, n)[1] == 1.0
+        assert 0.0 < wilson(0, n)[1] < 1.0 and 0.0 < wilson(n, n)[0] < 1.0
