@@ -2,7 +2,8 @@
 
 Requests asking for at most one token (``max_tokens`` 0 or 1: what log-probability monitors send) are
 answered by ONE batched forward pass over all such requests in flight (left-padded, explicit position ids).
-Longer generations run one at a time through ``model.generate``, greedy or seeded sampling. Work runs in a
+Longer generations are decoded together too, up to ``max_batch_size`` at a time, with one KV cache and each
+request's own temperature, seed, stop sequences and length (:mod:`auditlens.llm.local_generate`). Work runs in a
 worker thread so the event loop stays free.
 """
 
@@ -21,6 +22,7 @@ import torch
 from auditlens.errors import AuditlensError
 from auditlens.llm.backend import apply_stop
 from auditlens.llm.errors import LLMBadRequest, LLMConfigError, LLMError
+from auditlens.llm.local_generate import Decoded, generate_batch
 from auditlens.llm.types import ChatRequest, ChatResponse, FinishReason, Usage
 
 DEFAULT_LOCAL_MODEL = "smollm2-135m-instruct"
@@ -186,6 +188,7 @@ class LocalHFBackend:
         model, tok = self._ensure_loaded()
         out: list[ChatResponse | LLMError | None] = [None] * len(requests)
         short: list[tuple[int, list[int]]] = []
+        long: list[tuple[int, list[int]]] = []
         with self._run_lock, torch.inference_mode():
             for i, req in enumerate(requests):
                 try:
@@ -197,7 +200,18 @@ class LocalHFBackend:
                 if req.max_tokens <= 1:
                     short.append((i, ids))
                 else:
-                    out[i] = self._catch(lambda r=req, x=ids: self._generate(model, tok, r, x))
+                    long.append((i, ids))
+            long.sort(key=lambda item: len(item[1]))  # similar lengths together: less padding
+            for start in range(0, len(long), self.max_batch_size):
+                chunk = long[start : start + self.max_batch_size]
+                try:
+                    made = self._generate_many(
+                        model, tok, [requests[i] for i, _ in chunk], [x for _, x in chunk]
+                    )
+                except Exception as exc:
+                    made = [LLMError(f"local generation failed: {exc!r}")] * len(chunk)
+                for (i, _), res in zip(chunk, made, strict=True):
+                    out[i] = res
             for start in range(0, len(short), self.max_batch_size):
                 chunk = short[start : start + self.max_batch_size]
                 try:
@@ -338,29 +352,30 @@ class LocalHFBackend:
             )
         return answers
 
-    def _generate(self, model: Any, tok: Any, request: ChatRequest, prompt: list[int]) -> ChatResponse:
-        """Autoregressive generation of one request with ``model.generate``."""
-        from transformers import GenerationConfig
-
-        device = next(model.parameters()).device
-        eos = sorted(self._eos_ids(model, tok))
-        sample = request.temperature > 0
-        config = GenerationConfig(
-            max_new_tokens=request.max_tokens,
-            do_sample=sample,
-            temperature=request.temperature if sample else None,
-            top_k=0 if sample else None,
-            top_p=1.0 if sample else None,
-            pad_token_id=self._pad_id(model, tok),
-            eos_token_id=eos or None,
-            return_dict_in_generate=True,
-            output_logits=request.logprobs,
+    def _generate_many(
+        self, model: Any, tok: Any, requests: Sequence[ChatRequest], prompts: Sequence[list[int]]
+    ) -> list[ChatResponse | LLMError]:
+        """Autoregressive generation of several requests in one batch (:mod:`auditlens.llm.local_generate`)."""
+        eos = self._eos_ids(model, tok)
+        decoded = generate_batch(
+            model,
+            prompts,
+            requests,
+            pad_id=self._pad_id(model, tok),
+            eos_ids=eos,
+            decode=lambda ids: tok.decode(ids, skip_special_tokens=True),
+            logits_to_keep="logits_to_keep" in inspect.signature(model.forward).parameters,
         )
-        ids = torch.tensor([prompt], dtype=torch.long, device=device)
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(request.seed if request.seed is not None else torch.seed())
-            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
-        new = out.sequences[0, len(prompt) :].tolist()
+        return [
+            self._catch(lambda r=r, p=p, d=d: self._response(tok, r, p, d, eos))
+            for r, p, d in zip(requests, prompts, decoded, strict=True)
+        ]
+
+    def _response(
+        self, tok: Any, request: ChatRequest, prompt: list[int], decoded: Decoded, eos: set[int]
+    ) -> ChatResponse:
+        """The response of one decoded request: text cut at an end token or stop sequence, log-probabilities."""
+        new = decoded.tokens
         finish: FinishReason = "length"
         n_out = len(new)
         for j, t in enumerate(new):
@@ -384,7 +399,7 @@ class LocalHFBackend:
         token_lps: list[float] = []
         if request.logprobs:
             for step, t in enumerate(new):
-                row = torch.log_softmax(out.logits[step][0].float(), dim=-1).cpu()
+                row = decoded.logprob_rows[step]
                 top.append(self._top(tok, row, max(1, request.top_logprobs)))
                 token_lps.append(float(row[t]))
         if not math.isfinite(sum(token_lps)):

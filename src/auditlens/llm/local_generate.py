@@ -1,0 +1,155 @@
+"""Batched autoregressive generation for the local backend: many requests decoded together with one KV cache.
+
+Prompts are left-padded into one batch with explicit position ids, so every row sees exactly its own tokens at
+its own positions. Each step feeds every unfinished row its last token; a row stops at an end-of-sequence token,
+at its own ``max_tokens``, or when its decoded text contains one of its stop sequences. Finished rows are dropped
+from the batch (and from the cache) once they are a quarter of it, so short answers do not pay for long ones.
+
+Every request keeps its own settings: temperature (0 = greedy argmax), seed (a per-request generator, so a
+seeded sample does not depend on which other requests share its batch), stop sequences, max tokens and whether
+log-probabilities are returned. Greedy outputs equal one-at-a-time decoding up to floating-point ties: padding
+changes the shapes of the products, which can move logits in the last bits (``benchmarks/generate.py`` reports
+the share that match token for token).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from auditlens.llm.types import ChatRequest
+
+__all__ = ["Decoded", "generate_batch"]
+
+COMPACT_SHARE = 0.25
+"""Drop finished rows from the batch once at least this share of it has finished."""
+
+
+@dataclass
+class Decoded:
+    """What one request produced: its new token ids (the end token included when one was hit), the
+    log-softmax rows of the steps (only when log-probabilities were asked for), and why it stopped."""
+
+    tokens: list[int] = field(default_factory=list)
+    logprob_rows: list[torch.Tensor] = field(default_factory=list)
+    finish: str = "length"  # "stop" (end token or stop sequence) or "length"
+
+
+def _generator(request: ChatRequest) -> torch.Generator | None:
+    if request.temperature == 0:
+        return None
+    g = torch.Generator(device="cpu")
+    if request.seed is not None:
+        g.manual_seed(request.seed)
+    else:
+        g.seed()
+    return g
+
+
+def _pick(logits: torch.Tensor, request: ChatRequest, gen: torch.Generator | None) -> int:
+    if gen is None:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits.float().cpu() / request.temperature, dim=-1)
+    return int(torch.multinomial(probs, 1, generator=gen))
+
+
+def _left_pad(prompts: Sequence[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, p in enumerate(prompts):
+        ids[row, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+        mask[row, width - len(p) :] = 1
+    return ids, mask
+
+
+def _cache_of(out: Any) -> Any:
+    """The KV cache of a forward output (``cache`` in Transformers ≥ 5.2x, ``past_key_values`` before)."""
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else out.past_key_values
+
+
+def _cache_arg(model: Any) -> str:
+    """The name under which ``model.forward`` takes the cache back."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _select(cache: Any, keep: torch.Tensor) -> Any:
+    """The cache restricted to the batch rows ``keep``."""
+    if hasattr(cache, "batch_select_indices"):
+        cache.batch_select_indices(keep)
+        return cache
+    return tuple(tuple(t[keep] for t in layer) for layer in cache)  # legacy tuple caches
+
+
+@torch.inference_mode()
+def generate_batch(
+    model: Any,
+    prompts: Sequence[list[int]],
+    requests: Sequence[ChatRequest],
+    *,
+    pad_id: int,
+    eos_ids: set[int],
+    decode: Any,
+    logits_to_keep: bool = True,
+) -> list[Decoded]:
+    """Decode ``requests`` (with their prompt token ids) together; ``decode(ids) -> str`` checks stop sequences."""
+    device = next(model.parameters()).device
+    n = len(prompts)
+    results = [Decoded() for _ in range(n)]
+    gens = [_generator(r) for r in requests]
+    ids, mask = _left_pad(prompts, pad_id)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    out = model(
+        input_ids=ids.to(device),
+        attention_mask=mask.to(device),
+        position_ids=positions.to(device),
+        use_cache=True,
+        **({"logits_to_keep": 1} if logits_to_keep else {}),
+    )
+    cache = _cache_of(out)
+    cache_arg = _cache_arg(model)
+    mask = mask.to(device)
+    next_pos = positions[:, -1].to(device) + 1
+    live: list[int | None] = list(range(n))  # batch row -> request index (None: finished, still in the batch)
+    while True:
+        logits = out.logits[:, -1, :].float()
+        want_lp = any(i is not None and requests[i].logprobs for i in live)
+        logp = torch.log_softmax(logits, dim=-1).cpu() if want_lp else None
+        feed: list[int] = []
+        for b, i in enumerate(live):
+            if i is None:
+                feed.append(pad_id)
+                continue
+            req, res = requests[i], results[i]
+            t = _pick(logits[b], req, gens[i])
+            res.tokens.append(t)
+            if req.logprobs and logp is not None:
+                res.logprob_rows.append(logp[b])
+            if t in eos_ids or (req.stop and any(s in decode(res.tokens) for s in req.stop)):
+                res.finish, live[b] = "stop", None
+            elif len(res.tokens) >= req.max_tokens:
+                res.finish, live[b] = "length", None
+            feed.append(t)
+        rows = [b for b, i in enumerate(live) if i is not None]
+        if not rows:
+            return results
+        if len(live) - len(rows) >= COMPACT_SHARE * len(live):
+            keep = torch.tensor(rows, device=device)
+            cache = _select(cache, keep)
+            mask, next_pos = mask[keep], next_pos[keep]
+            feed, live = [feed[b] for b in rows], [live[b] for b in rows]
+        mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+        out = model(
+            input_ids=torch.tensor(feed, dtype=torch.long, device=device)[:, None],
+            attention_mask=mask,
+            position_ids=next_pos[:, None],
+            use_cache=True,
+            **{cache_arg: cache},
+        )
+        cache = _cache_of(out)
+        next_pos = next_pos + 1
