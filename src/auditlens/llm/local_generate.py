@@ -17,16 +17,40 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
-from auditlens.llm.types import ChatRequest
-
-__all__ = ["Decoded", "generate_batch"]
+__all__ = ["Decoded", "Decoding", "DecodingSettings", "generate_batch"]
 
 COMPACT_SHARE = 0.25
 """Drop finished rows from the batch once at least this share of it has finished."""
+
+
+class DecodingSettings(Protocol):
+    """What decoding reads of a request (a :class:`~auditlens.llm.ChatRequest` has all of it)."""
+
+    @property
+    def max_tokens(self) -> int: ...
+    @property
+    def temperature(self) -> float: ...
+    @property
+    def seed(self) -> int | None: ...
+    @property
+    def stop(self) -> list[str]: ...
+    @property
+    def logprobs(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Decoding settings for callers that have token ids but no chat request (e.g. organism sampling)."""
+
+    max_tokens: int
+    temperature: float = 0.0
+    seed: int | None = None
+    stop: list[str] = field(default_factory=list)
+    logprobs: bool = False
 
 
 @dataclass
@@ -39,7 +63,7 @@ class Decoded:
     finish: str = "length"  # "stop" (end token or stop sequence) or "length"
 
 
-def _generator(request: ChatRequest) -> torch.Generator | None:
+def _generator(request: DecodingSettings) -> torch.Generator | None:
     if request.temperature == 0:
         return None
     g = torch.Generator(device="cpu")
@@ -50,7 +74,7 @@ def _generator(request: ChatRequest) -> torch.Generator | None:
     return g
 
 
-def _pick(logits: torch.Tensor, request: ChatRequest, gen: torch.Generator | None) -> int:
+def _pick(logits: torch.Tensor, request: DecodingSettings, gen: torch.Generator | None) -> int:
     if gen is None:
         return int(torch.argmax(logits))
     probs = torch.softmax(logits.float().cpu() / request.temperature, dim=-1)
@@ -73,9 +97,13 @@ def _cache_of(out: Any) -> Any:
     return cache if cache is not None else out.past_key_values
 
 
+def _forward_params(model: Any) -> Any:
+    return inspect.signature(model.forward).parameters
+
+
 def _cache_arg(model: Any) -> str:
     """The name under which ``model.forward`` takes the cache back."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    return "cache" if "cache" in _forward_params(model) else "past_key_values"
 
 
 def _select(cache: Any, keep: torch.Tensor) -> Any:
@@ -90,12 +118,11 @@ def _select(cache: Any, keep: torch.Tensor) -> Any:
 def generate_batch(
     model: Any,
     prompts: Sequence[list[int]],
-    requests: Sequence[ChatRequest],
+    requests: Sequence[DecodingSettings],
     *,
     pad_id: int,
     eos_ids: set[int],
     decode: Any,
-    logits_to_keep: bool = True,
 ) -> list[Decoded]:
     """Decode ``requests`` (with their prompt token ids) together; ``decode(ids) -> str`` checks stop sequences."""
     device = next(model.parameters()).device
@@ -109,7 +136,7 @@ def generate_batch(
         attention_mask=mask.to(device),
         position_ids=positions.to(device),
         use_cache=True,
-        **({"logits_to_keep": 1} if logits_to_keep else {}),
+        **({"logits_to_keep": 1} if "logits_to_keep" in _forward_params(model) else {}),
     )
     cache = _cache_of(out)
     cache_arg = _cache_arg(model)

@@ -364,7 +364,6 @@ class LocalHFBackend:
             pad_id=self._pad_id(model, tok),
             eos_ids=eos,
             decode=lambda ids: tok.decode(ids, skip_special_tokens=True),
-            logits_to_keep="logits_to_keep" in inspect.signature(model.forward).parameters,
         )
         return [
             self._catch(lambda r=r, p=p, d=d: self._response(tok, r, p, d, eos))

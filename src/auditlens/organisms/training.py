@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditlens.llm.local_generate import Decoding, generate_batch
 from auditlens.organisms.errors import BuildError
 from auditlens.runs import bar
 
@@ -331,12 +332,13 @@ def generate(
     seed: int = 0,
     batch_size: int | None = None,
 ) -> list[str]:
-    """Chat completions of ``prompts`` (user turns or whole conversations; greedy at temperature 0), in
-    left-padded batches of ``batch_size`` (default: 8 on CPU, 64 on an accelerator)."""
-    torch.manual_seed(seed)
+    """Chat completions of ``prompts`` (user turns or whole conversations; greedy at temperature 0, else prompt
+    ``k`` is sampled with seed ``seed + k``), decoded ``batch_size`` at a time (default: 8 on CPU, 64 on an
+    accelerator) by :func:`auditlens.llm.local_generate.generate_batch`."""
     if batch_size is None:
         batch_size = 8 if model_device(model).type == "cpu" else 64
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    eos = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
     out: list[str] = []
     model.eval()
     starts = range(0, len(prompts), batch_size)
@@ -345,22 +347,17 @@ def generate(
             tokenizer(chat_prompt_text(tokenizer, p), add_special_tokens=False)["input_ids"]
             for p in prompts[i : i + batch_size]
         ]
-        n = max(len(r) for r in rows)
-        ids = torch.full((len(rows), n), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), n), dtype=torch.long)
-        for j, r in enumerate(rows):
-            ids[j, n - len(r) :] = torch.tensor(r)
-            mask[j, n - len(r) :] = 1
-        kw: dict[str, Any] = {
-            "do_sample": temperature > 0,
-            "max_new_tokens": max_new_tokens,
-            "pad_token_id": pad,
-        }
-        if temperature > 0:
-            kw["temperature"] = temperature
-        dev = model_device(model)
-        gen = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev), **kw)
-        out.extend(tokenizer.decode(g[n:], skip_special_tokens=True).strip() for g in gen)
+        settings = [
+            Decoding(max_tokens=max_new_tokens, temperature=temperature, seed=seed + i + j)
+            for j in range(len(rows))
+        ]
+        decoded = generate_batch(
+            model, rows, settings, pad_id=pad, eos_ids=eos, decode=lambda t: tokenizer.decode(t)
+        )
+        out.extend(
+            tokenizer.decode([t for t in d.tokens if t not in eos], skip_special_tokens=True).strip()
+            for d in decoded
+        )
     return out
 
 
