@@ -9,6 +9,7 @@ from auditlens.faking.classifiers.base import (
     Task,
     label_of,
 )
+from auditlens.faking.classifiers.llm import LLMClassifier, LLMClassifierConfig
 from auditlens.faking.classifiers.rules import (
     RuleAF,
     RuleCompliance,
@@ -23,6 +24,8 @@ __all__ = [
     "Classifier",
     "ClassifierError",
     "ClassifierScore",
+    "LLMClassifier",
+    "LLMClassifierConfig",
     "RuleAF",
     "RuleCompliance",
     "RuleLying",
