@@ -134,7 +134,7 @@ def _plot(report: CalibrationReport, path: Path) -> Path:
     ax.invert_yaxis()
     ax.set_xlim(0.3, 1.02)
     ax.set_xlabel("AUROC (95% bootstrap interval)")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
     return save_figure(fig, path)
 
 
