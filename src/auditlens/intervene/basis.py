@@ -109,7 +109,9 @@ class DirectionsBasis:
 
     def __init__(self, directions: Tensor, *, offset: Tensor | None = None, hook_point: str | None = None):
         if directions.dim() != 2:
-            raise ConfigError("directions must be a (n_features, d) matrix", hint="stack one direction per row")
+            raise ConfigError(
+                "directions must be a (n_features, d) matrix", hint="stack one direction per row"
+            )
         self.W = directions.float()
         self.offset = torch.zeros(self.W.shape[1]) if offset is None else offset.float()
         self.n_features, self.d_in = self.W.shape
@@ -135,7 +137,12 @@ class PCABasis:
     """
 
     def __init__(
-        self, sample: Tensor, *, n_components: int | None = None, signed: bool = False, hook_point: str | None = None
+        self,
+        sample: Tensor,
+        *,
+        n_components: int | None = None,
+        signed: bool = False,
+        hook_point: str | None = None,
     ):
         x = sample.reshape(-1, sample.shape[-1]).double()
         self.mean = x.mean(0)
@@ -156,7 +163,9 @@ class PCABasis:
 
     def decode(self, codes: Tensor) -> Tensor:
         flat, lead = _flat(codes, self.n_features, "the code tensor")
-        return (flat.float() @ self.directions().to(flat.device) + self.mean.to(flat.device)).reshape(*lead, self.d_in)
+        return (flat.float() @ self.directions().to(flat.device) + self.mean.to(flat.device)).reshape(
+            *lead, self.d_in
+        )
 
     def directions(self) -> Tensor:
         return torch.cat([self.V, -self.V]) if self.signed else self.V
