@@ -9,6 +9,7 @@ accumulators can be read off.
 
     python benchmarks/dashboard.py                          # 16,384 features × 32,768 tokens, ~1-2 min on 2 cores
     python benchmarks/dashboard.py --tokens 131072 --device cuda
+    python benchmarks/dashboard.py --smoke                  # 256 features × 2,048 tokens: does it run?
 
 Prints one JSON object: seconds per phase, features/s, tokens/s, dashboard size, peak RSS.
 """
@@ -39,7 +40,10 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=32_768)
     ap.add_argument("--context", type=int, default=64)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--smoke", action="store_true", help="256 features × 2,048 tokens (seconds)")
     args = ap.parse_args()
+    if args.smoke:
+        args.features, args.tokens, args.k = 256, 2048, 8
     torch.manual_seed(0)
 
     with tempfile.TemporaryDirectory() as tmp_str:
