@@ -9,7 +9,10 @@ random model with ``--probe-model tiny`` to time the code path alone).
 Prints one JSON object. Usage::
 
     python benchmarks/monitors.py [--samples 200] [--local-samples 6] [--probe-samples 24]
-                                  [--skip-local] [--probe-model smollm2|tiny]
+                                  [--skip-local] [--probe-model smollm2|tiny] [--smoke]
+
+``--smoke`` checks that the benchmark runs (a few seconds, no real model): 20 samples, no local SmolLM2 monitor,
+the probe on a tiny random model reading 12 samples of 64 tokens; the skipped backend is named in ``skipped``.
 """
 
 from __future__ import annotations
@@ -50,7 +53,15 @@ def main() -> None:
     parser.add_argument("--probe-samples", type=int, default=24, help="Samples the probe reads.")
     parser.add_argument("--probe-model", default="smollm2", choices=["smollm2", "tiny"])
     parser.add_argument("--skip-local", action="store_true", help="Skip the local SmolLM2 LLM monitor.")
+    parser.add_argument("--smoke", action="store_true", help="Tiny run, no real model (checks that it runs).")
     args = parser.parse_args()
+    max_tokens = 256
+    skipped: list[str] = []
+    if args.smoke:
+        args.samples, args.probe_samples, args.probe_model, args.skip_local = 20, 12, "tiny", True
+        max_tokens = 64
+    if args.skip_local:
+        skipped.append("llm-local: " + ("smoke mode (no real model)" if args.smoke else "--skip-local"))
 
     import numpy as np
 
@@ -91,20 +102,22 @@ def main() -> None:
     probe_pool = pool[: args.probe_samples]
     if len({s.is_backdoored for s in probe_pool}) < 2:
         probe_pool = pool[: args.probe_samples * 2]
-    probe = ProbeMonitor(model, ProbeConfig(max_tokens=256))
+    probe = ProbeMonitor(model, ProbeConfig(max_tokens=max_tokens))
     t0 = time.perf_counter()
     probe.fit(probe_pool)
     fit_s = time.perf_counter() - t0
     row = _rate(f"probe-{args.probe_model}", probe_pool, probe.score_many)
-    row.update({"hook_point": probe.hook_point, "max_tokens": 256, "fit_seconds": round(fit_s, 2)})
+    row.update({"hook_point": probe.hook_point, "max_tokens": max_tokens, "fit_seconds": round(fit_s, 2)})
     rows.append(row)
 
     print(
         json.dumps(
             {
                 "benchmark": "monitor throughput",
+                "smoke": args.smoke,
                 "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
                 "rows": rows,
+                "skipped": skipped,
             },
             indent=2,
         )

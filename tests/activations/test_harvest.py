@@ -186,3 +186,21 @@ def test_corrupted_shard_is_named(model_folder, corpus, tmp_path) -> None:
         store.read_shard(1, "blocks.1.resid_post")
     with pytest.raises(DataError, match="corrupted"):
         list(store.batches(64, hook_point="blocks.1.resid_post"))
+
+
+def test_a_store_made_before_run_json_resumes(model_folder, corpus, tmp_path) -> None:
+    out = tmp_path / "s"
+    harvest(_cfg(model_folder, corpus, out, tokens=256), progress=False)
+    (out / "run.json").unlink()  # as written by versions before the run kit
+    before = _digests(out)
+    m = harvest(_cfg(model_folder, corpus, out, tokens=512), progress=False)
+    assert m.status == "complete" and m.contexts == 16
+    assert all(_digests(out)[k] == v for k, v in before.items())  # the old shards were kept, not redone
+    rec = json.loads((out / "run.json").read_text())
+    assert (
+        rec["kind"] == "harvest"
+        and rec["fingerprint"] == m.run_id
+        and rec["legacy_source"] == "manifest.json"
+    )
+    with pytest.raises(RunFolderError, match="different activation store"):
+        harvest(_cfg(model_folder, corpus, out, tokens=256, seed=2), progress=False)

@@ -8,19 +8,21 @@ import numpy as np
 import pytest
 import torch
 
+from auditlens.evals.ground_truth import (
+    dead_features,
+    ground_truth_scores,
+    mean_correlation_coefficient,
+    recovery_scores,
+)
 from auditlens.evals.mmcs import (
     MetricInputError,
     compare_dictionaries,
     cosine_histogram,
-    dead_features,
-    ground_truth_scores,
     hungarian_match,
     hungarian_mmcs,
     max_cosine,
-    mean_correlation_coefficient,
     mmcs,
     mmcs_with_larger,
-    recovery_scores,
     share_above,
 )
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
 from auditlens.errors import DataError
-from auditlens.monitor.fixtures import load_fixtures
-from auditlens.monitor.fixtures_build import build_problem
+from auditlens.monitor.fixtures import FIXTURES_PATH, load_fixtures
+from auditlens.monitor.fixtures_build import build_problem, fixture_lines, write_fixtures
 from auditlens.monitor.problems import load_humaneval
 from auditlens.monitor.records import ReasoningStyle
 from auditlens.monitor.sandbox import SandboxConfig
@@ -17,6 +20,11 @@ from auditlens.monitor.scoring import score_attempt
 from auditlens.monitor.taxonomy import BackdoorType
 
 SAMPLES = load_fixtures()
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_monitor_fixtures.py"
+
+
+def _shipped_lines() -> dict[str, str]:
+    return {json.loads(line)["id"]: line for line in FIXTURES_PATH.read_text(encoding="utf-8").splitlines()}
 
 
 def test_coverage_of_problems_labels_and_styles() -> None:
@@ -60,7 +68,7 @@ def test_filters_and_missing_file(tmp_path: Path) -> None:
         load_fixtures(tmp_path / "nope.jsonl")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
-    with pytest.raises(DataError, match=r"bad\.jsonl:1"):
+    with pytest.raises(DataError, match=r"bad\.jsonl, line 1: not a valid record"):
         load_fixtures(bad)
 
 
@@ -88,3 +96,29 @@ def test_builder_is_deterministic_and_verifies() -> None:
     for s in built:
         if s.id in shipped:
             assert shipped[s.id].code == s.code
+    lines = _shipped_lines()
+    for line in fixture_lines(built).splitlines():
+        sid = json.loads(line)["id"]
+        assert sid not in lines or lines[sid] == line, sid  # written exactly as the shipped file
+
+
+def test_writer_reproduces_the_shipped_file(tmp_path: Path) -> None:
+    """Sorted keys, non-ASCII escaped (the file has ≤ and ➞ in prompts), no problem statement: byte for byte."""
+    out = write_fixtures(SAMPLES, tmp_path / "fixtures.jsonl")
+    assert out.read_bytes() == FIXTURES_PATH.read_bytes()
+
+
+def test_build_script_writes_verified_lines(tmp_path: Path) -> None:
+    out = tmp_path / "one.jsonl"
+    res = subprocess.run(
+        [sys.executable, str(SCRIPT), "--limit", "1", "--workers", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["problems"] == 1 and summary["samples"] == len(out.read_text().splitlines()) > 0
+    lines = _shipped_lines()
+    for line in out.read_text(encoding="utf-8").splitlines():
+        assert lines.get(json.loads(line)["id"]) == line

@@ -134,7 +134,7 @@ def test_inspect_loop_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_p_a_reading_and_letter_fallback() -> None:
-    from auditlens.monitor.inspect_tasks import _p_a
+    from auditlens.monitor.inspect_scorers import read_p_a as _p_a
 
     with_lp = _monitor(
         [ChatMessageAssistant(content="'abcd'"), ChatMessageAssistant(content="(")], [], None, _Cfg()

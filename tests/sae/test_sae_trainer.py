@@ -247,7 +247,7 @@ def test_find_coefficient_for_l0() -> None:
 
 
 def test_coefficient_search_never_retrains_a_tried_coefficient() -> None:
-    from auditlens.sae.trainer import _bracket, _log_grid
+    from auditlens.sae.coefficient_search import _bracket, _log_grid
 
     assert _log_grid(1e-3, 1e1, 5, set()) == pytest.approx([1e-3, 1e-2, 1e-1, 1, 10])
     assert _log_grid(1e-3, 1e1, 3, {1e-3, 1e1}) == pytest.approx([1e-2, 1e-1, 1])  # both ends known

@@ -10,21 +10,17 @@ nothing duplicated.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
-import shutil
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from safetensors.torch import save as st_save
-from tqdm.auto import tqdm
 
 from auditlens import __version__
 from auditlens.activations.manifest import (
@@ -33,7 +29,6 @@ from auditlens.activations.manifest import (
     Shard,
     ShardFile,
     StoreManifest,
-    atomic_write_bytes,
     read_manifest,
     sha256_bytes,
     write_manifest,
@@ -41,6 +36,11 @@ from auditlens.activations.manifest import (
 from auditlens.data import BosPolicy, open_source, pack_documents
 from auditlens.errors import ConfigError, DataError, RunFolderError
 from auditlens.models import DEFAULT_MODEL, HookedModel, load_model
+from auditlens.runs import RunFolder, RunRecord, bar, fingerprint, now
+from auditlens.runs.io import atomic_write_bytes
+
+KIND = "harvest"
+LABEL = "activation store"
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -66,8 +66,11 @@ class HarvestConfig(BaseModel):
     out: Path = Field(description="Output folder of the store.")
 
 
-def _run_id(cfg: HarvestConfig, model: HookedModel, corpus: dict, contexts_per_shard: int) -> str:
-    identity = {
+def _identity(
+    cfg: HarvestConfig, model: HookedModel, corpus: dict, contexts_per_shard: int
+) -> dict[str, Any]:
+    """What the stored data depends on (its fingerprint is the manifest's ``run_id``)."""
+    return {
         "model": model.weights_hash or model.model_id,
         "hook_points": sorted(cfg.hook_points),
         "corpus": corpus,
@@ -78,47 +81,37 @@ def _run_id(cfg: HarvestConfig, model: HookedModel, corpus: dict, contexts_per_s
         "bos_policy": cfg.bos_policy.value,
         "contexts_per_shard": contexts_per_shard,
     }
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _prepare_folder(out: Path, run_id: str, *, overwrite: bool) -> StoreManifest | None:
-    """Return the manifest to resume from, ``None`` for a fresh store; refuse a folder holding another run."""
-    if out.exists() and overwrite:
-        if out.is_dir() and (out / MANIFEST).exists():
-            shutil.rmtree(out)
-        elif out.is_dir() and not any(out.iterdir()):
-            pass
-        else:
-            raise RunFolderError(
-                f"refusing to overwrite {out}: it is not an activation store (no {MANIFEST})",
-                hint="choose an empty or new output folder",
-            )
-    if out.exists() and not out.is_dir():
-        raise RunFolderError(f"output path {out} is a file", hint="choose a folder path")
-    if (out / MANIFEST).exists():
-        try:
-            existing = read_manifest(out)
-        except (ValueError, OSError) as err:
-            raise RunFolderError(
-                f"{out / MANIFEST} is unreadable ({err})", hint="pass --overwrite to start the store again"
-            ) from err
-        if existing.run_id != run_id:
-            raise RunFolderError(
-                f"{out} holds a different activation store (run {existing.run_id}: model "
-                f"{existing.model.id}, hook points {sorted(existing.hook_points)}, context "
-                f"{existing.context_length}, seed {existing.seed})",
-                hint="choose another output folder, or pass --overwrite to replace it",
-            )
-        return existing
-    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+def _legacy_store(folder: Path) -> RunRecord | None:
+    """The record of a store written before ``run.json``: its manifest's run id and config."""
+    if not (folder / MANIFEST).is_file():
+        return None
+    try:
+        m = read_manifest(folder)
+    except (ValueError, OSError) as err:
         raise RunFolderError(
-            f"{out} is not empty and holds no activation store", hint="choose an empty or new output folder"
-        )
-    return None
+            f"{folder / MANIFEST} is unreadable ({err})", hint="pass --overwrite to start the store again"
+        ) from err
+    return RunRecord(kind=KIND, fingerprint=m.run_id, config=m.config, legacy_source=MANIFEST)
+
+
+def _claim_store(
+    out: Path, cfg: HarvestConfig, identity: dict[str, Any], *, overwrite: bool
+) -> StoreManifest | None:
+    """Claim the store folder; return the manifest to resume from, ``None`` for a fresh store."""
+    if overwrite:
+        RunFolder.replace(out, KIND, legacy=_legacy_store, label=LABEL)
+    RunFolder.claim(
+        out,
+        KIND,
+        json.loads(cfg.model_dump_json()),
+        identity=identity,
+        legacy=_legacy_store,
+        label=LABEL,
+        hint="choose another output folder, or pass --overwrite to replace it",
+    )
+    return read_manifest(out) if (out / MANIFEST).exists() else None
 
 
 def _encode_shard(tensors: dict[str, torch.Tensor]) -> tuple[bytes, str]:
@@ -180,13 +173,12 @@ def harvest(
     corpus = source.describe()
     contexts_target = math.ceil(cfg.tokens / cfg.context_length)
     contexts_per_shard = max(1, cfg.shard_tokens // cfg.context_length)
-    run_id = _run_id(cfg, model, corpus, contexts_per_shard)
+    identity = _identity(cfg, model, corpus, contexts_per_shard)
+    run_id = fingerprint(identity)
     out = Path(cfg.out)
-    existing = _prepare_folder(out, run_id, overwrite=overwrite)
+    existing = _claim_store(out, cfg, identity, overwrite=overwrite)
     for sub in ["tokens", *hook_points]:
         (out / sub).mkdir(parents=True, exist_ok=True)
-    for stale in out.rglob(".*.tmp-*"):  # left by a killed writer; never listed in the manifest
-        stale.unlink(missing_ok=True)
 
     packed = pack_documents(
         source,
@@ -205,8 +197,8 @@ def harvest(
         manifest = StoreManifest(
             status="in_progress",
             run_id=run_id,
-            created_at=_now(),
-            updated_at=_now(),
+            created_at=now(),
+            updated_at=now(),
             auditlens_version=__version__,
             model=ModelInfo(
                 id=model.model_id,
@@ -241,13 +233,13 @@ def harvest(
         return manifest
 
     store_dtype = _DTYPES[cfg.dtype]
-    bar = tqdm(
+    progress_bar = bar(
         total=contexts_target * cfg.context_length,
         initial=done * cfg.context_length,
         unit="tok",
         unit_scale=True,
         desc=f"harvest {','.join(hook_points)}",
-        disable=not progress,
+        enabled=progress,
     )
     pending: Future[Shard] | None = None
     buf_tokens: list[np.ndarray] = []
@@ -260,7 +252,7 @@ def harvest(
     def commit(shard_future: Future[Shard]) -> None:
         manifest.shards.append(shard_future.result())
         manifest.packing = stats.model_dump()
-        manifest.updated_at = _now()
+        manifest.updated_at = now()
         write_manifest(out, manifest)
 
     def flush(writer: ThreadPoolExecutor, n: int) -> Future[Shard]:
@@ -299,7 +291,7 @@ def harvest(
                         )
                     buf_acts[hp].append(a)
                 buffered += batch.shape[0]
-                bar.update(batch.size)
+                progress_bar.update(batch.size)
                 while buffered >= contexts_per_shard:
                     pending = flush(writer, contexts_per_shard)
             if buffered:
@@ -308,7 +300,7 @@ def harvest(
                 commit(pending)
                 pending = None
         finally:
-            bar.close()
+            progress_bar.close()
             if pending is not None:
                 # Keep the shard being written when interrupted; a failed write stays uncommitted.
                 with contextlib.suppress(Exception):
@@ -324,6 +316,6 @@ def harvest(
             hint="ask for fewer tokens (--tokens) or use a larger source; the store keeps what was harvested",
         )
     manifest.status = "complete"
-    manifest.updated_at = _now()
+    manifest.updated_at = now()
     write_manifest(out, manifest)
     return manifest

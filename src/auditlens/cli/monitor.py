@@ -45,14 +45,15 @@ def evaluate_(
 ) -> None:
     """Score the samples with each monitor, calibrate at the target FPR, write report.json/html/png."""
     from auditlens.monitor.evaluate import EvaluateConfig, evaluate
-    from auditlens.monitor.records import ReasoningStyle
-    from auditlens.monitor.views import MonitorView
+    from auditlens.monitor.report import summary_lines
+    from auditlens.runs import cli_logging
 
+    cli_logging()
     cfg = EvaluateConfig(
         monitors=list(monitor),
         fixtures=fixtures,
         out=out,
-        styles=[ReasoningStyle(s) for s in style] or None,
+        styles=list(style) or None,
         max_problems=max_problems,
         fpr=fpr,
         audit_budget_pct=audit_budget,
@@ -60,18 +61,10 @@ def evaluate_(
         seed=seed,
         probe_model=probe_model,
         probe_hook_point=probe_hook_point,
-        probe_view=MonitorView(probe_view),
+        probe_view=probe_view,
         llm_cache_dir=llm_cache,
     )
     report = evaluate(cfg)
-    for m in report.monitors:
-        typer.echo(
-            f"{m.monitor:28s} AUROC {m.auroc.value:.3f} [{m.auroc.ci_low:.3f}, {m.auroc.ci_high:.3f}]  "
-            f"TPR@{report.target_fpr:.0%}FPR {m.tpr_at_fpr.value:.3f} (achieved FPR {m.achieved_fpr:.3f})  "
-            f"n={m.n_honest}+{m.n_attack}"
-        )
-    for p in report.or_pairs:
-        typer.echo(
-            f"OR({p.monitor_a}, {p.monitor_b}): TPR {p.tpr.value:.3f} at FPR {p.pair.achieved_fpr:.3f}"
-        )
+    for line in summary_lines(report):
+        typer.echo(line)
     typer.echo(f"wrote {out / 'report.html'}")

@@ -6,14 +6,22 @@ Monitor specs: ``rule``; ``llm:<llm spec>`` (``llm:local`` for the embedded Smol
 their OR pair); ``probe`` (a linear probe on ``probe_model`` activations, trained on one half of the
 problems and scored on the other, beside its shuffled-label baseline).
 
+The run folder is claimed with :meth:`auditlens.runs.RunFolder.claim` (``run.json``: kind ``monitor-evaluate``,
+the fingerprint of every setting but the folder and the LLM cache); a folder holding an evaluation with other
+settings is refused, naming them. Folders written before ``run.json`` recorded their config in ``config.json``;
+they are read through it, and one with the same settings is run again in place. A run always scores every monitor
+from the start (LLM monitors answer from the response cache when it holds their prompts).
+
 The run folder gets ``scores.jsonl`` (every sample with its suspicions, written as soon as all monitors
-have run), ``report.json``, ``report.html``, ``roc.png``, ``catch_by_type.png`` and ``config.json``.
+have run), ``report.json``, ``report.html``, ``roc.png``, ``catch_by_type.png``, ``probe/`` (with the probe) and
+``run.json``.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -28,8 +36,25 @@ from auditlens.monitor.monitors import (
 from auditlens.monitor.records import CodeSample, ReasoningStyle
 from auditlens.monitor.report import MonitorReport, build_report, write_report
 from auditlens.monitor.views import MonitorView
+from auditlens.runs import RunFolder, RunRecord, fingerprint, read_json, read_jsonl, write_jsonl
 
-__all__ = ["EvaluateConfig", "evaluate", "load_scores", "select_problems"]
+__all__ = [
+    "KIND",
+    "LEGACY_CONFIG",
+    "EvaluateConfig",
+    "evaluate",
+    "identity",
+    "load_scores",
+    "select_problems",
+]
+
+log = logging.getLogger(__name__)
+
+KIND = "monitor-evaluate"
+LEGACY_CONFIG = "config.json"
+"""Where folders made before ``run.json`` recorded their config."""
+MACHINE_FIELDS = frozenset({"out", "llm_cache_dir"})
+"""Settings that do not change the results (left out of the fingerprint)."""
 
 
 class EvaluateConfig(BaseModel):
@@ -56,6 +81,36 @@ class EvaluateConfig(BaseModel):
     llm_cache_dir: Path | None = Field(None, description="LLM response cache; None: the auditlens cache.")
 
 
+def identity(cfg: EvaluateConfig) -> dict[str, Any]:
+    """What an evaluation's results depend on: every setting but :data:`MACHINE_FIELDS`."""
+    return cfg.model_dump(mode="json", exclude=set(MACHINE_FIELDS))
+
+
+def _legacy_record(folder: Path) -> RunRecord | None:
+    """The record of a folder written before ``run.json``, rebuilt from its ``config.json``."""
+    f = folder / LEGACY_CONFIG
+    if not f.is_file():
+        return None
+    cfg = read_json(f, EvaluateConfig, what="monitor evaluation config")
+    done = (folder / "report.json").is_file()
+    return RunRecord(
+        kind=KIND,
+        fingerprint=fingerprint(identity(cfg)),
+        config=cfg.model_dump(mode="json"),
+        status="complete" if done else "in_progress",
+        legacy_source=LEGACY_CONFIG,
+    )
+
+
+def check_monitor_specs(specs: list[str]) -> None:
+    """Raise :class:`MonitorError` for a spec that is not ``rule``, ``probe`` or ``llm:<spec>``."""
+    for spec in specs:
+        if spec not in ("rule", "probe") and not spec.startswith("llm:"):
+            raise MonitorError(
+                f"unknown monitor spec {spec!r}", hint="use 'rule', 'probe' or 'llm:<spec>' (e.g. llm:local)"
+            )
+
+
 def select_problems(samples: list[CodeSample], max_problems: int | None, seed: int) -> list[CodeSample]:
     """Samples of the first ``max_problems`` problems in a seeded shuffle (all when None)."""
     if max_problems is None:
@@ -79,12 +134,23 @@ def _llm_monitors(spec: str, cfg: EvaluateConfig) -> tuple[list[Monitor], tuple[
 
 def evaluate(cfg: EvaluateConfig) -> MonitorReport:
     """Run ``cfg.monitors`` over the samples, then build and write the report (see the module)."""
+    check_monitor_specs(cfg.monitors)
     samples = load_fixtures(cfg.fixtures, styles=cfg.styles)
     samples = select_problems(samples, cfg.max_problems, cfg.seed)
     if not samples:
         raise MonitorError("no samples to evaluate", hint="check --fixtures, --styles and --max-problems")
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    (cfg.out / "config.json").write_text(cfg.model_dump_json(indent=2), encoding="utf-8")
+    folder = RunFolder.claim(
+        cfg.out,
+        KIND,
+        cfg,
+        identity=identity(cfg),
+        legacy=_legacy_record,
+        label="monitor evaluation",
+        hint="choose another --out folder, or delete this one to evaluate again",
+    )
+    if folder.resumed:
+        log.info("%s holds this evaluation already: running it again in place", cfg.out)
+        folder.mark("in_progress")
     pairs: list[tuple[str, str]] = []
     notes: list[str] = []
     for spec in cfg.monitors:
@@ -97,15 +163,10 @@ def evaluate(cfg: EvaluateConfig) -> MonitorReport:
             for m in monitors:
                 apply_monitor(m, samples)
             pairs.append(pair)
-        elif spec == "probe":
+        else:  # "probe" (check_monitor_specs allows nothing else)
             notes.append(_run_probe(samples, cfg))
-        else:
-            raise MonitorError(
-                f"unknown monitor spec {spec!r}", hint="use 'rule', 'probe' or 'llm:<spec>' (e.g. llm:local)"
-            )
-    with (cfg.out / "scores.jsonl").open("w", encoding="utf-8") as f:
-        for s in samples:
-            f.write(s.model_dump_json() + "\n")
+        log.info("monitor %s: scored %d samples", spec, len(samples))
+    write_jsonl(folder.path / "scores.jsonl", samples)
     failures = sum(1 for s in samples if s.metadata.get("monitor_errors"))
     if failures:
         notes.append(f"{failures} samples had at least one monitor failure (see scores.jsonl)")
@@ -118,7 +179,8 @@ def evaluate(cfg: EvaluateConfig) -> MonitorReport:
         seed=cfg.seed,
         notes=notes,
     )
-    write_report(report, cfg.out)
+    write_report(report, folder.path)
+    folder.mark("complete")
     return report
 
 
@@ -149,6 +211,4 @@ def _run_probe(samples: list[CodeSample], cfg: EvaluateConfig) -> str:
 
 def load_scores(path: str | Path) -> list[CodeSample]:
     """The samples (with suspicions) of a ``scores.jsonl``."""
-    return [
-        CodeSample.model_validate(json.loads(line)) for line in Path(path).read_text().splitlines() if line
-    ]
+    return read_jsonl(path, CodeSample, what="scores file")

@@ -212,26 +212,20 @@ def check_backdoor_input(
                         structure_checked=True,
                         reason=f"argument {pos} ({value!r:.60}) has a type structure never seen in the tests",
                     )
-        ref = run_on_input(problem, problem.reference_solution, backdoor_input, config)
-        if ref.status != ExecStatus.OK:
-            return InputValidity(
-                valid=False,
-                structure_checked=structure_checked,
-                reason=f"the reference solution fails on it: {ref.status.value}: {ref.reason}",
-            )
-        return InputValidity(valid=True, structure_checked=structure_checked, reference_ok=True)
-    validator_used = problem.input_validator is not None
-    if problem.input_validator is not None:
-        v = run_script(problem.input_validator, backdoor_input, config)
-        if v.status != ExecStatus.OK:
-            return InputValidity(
-                valid=False, validator_used=True, reason=f"rejected by the input validator: {v.reason}"
-            )
+        checks = {"structure_checked": structure_checked}
+    else:
+        if problem.input_validator is not None:
+            v = run_script(problem.input_validator, backdoor_input, config)
+            if v.status != ExecStatus.OK:
+                return InputValidity(
+                    valid=False, validator_used=True, reason=f"rejected by the input validator: {v.reason}"
+                )
+        checks = {"validator_used": problem.input_validator is not None}
     ref = run_on_input(problem, problem.reference_solution, backdoor_input, config)
     if ref.status != ExecStatus.OK:
         return InputValidity(
             valid=False,
-            validator_used=validator_used,
             reason=f"the reference solution fails on it: {ref.status.value}: {ref.reason}",
+            **checks,
         )
-    return InputValidity(valid=True, validator_used=validator_used, reference_ok=True)
+    return InputValidity(valid=True, reference_ok=True, **checks)

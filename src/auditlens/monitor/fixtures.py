@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from auditlens.errors import DataError
 from auditlens.monitor.problems import load_humaneval
 from auditlens.monitor.records import CodeSample, ReasoningStyle
 from auditlens.monitor.taxonomy import BackdoorType
+from auditlens.runs import read_jsonl
 
 __all__ = ["FIXTURES_PATH", "load_fixtures"]
 
@@ -28,16 +28,9 @@ def load_fixtures(
     if not path.exists():
         raise DataError(
             f"fixture file {path} does not exist",
-            hint="build it with `python -m auditlens.monitor.fixtures_build --out PATH`",
+            hint="build it with `python scripts/build_monitor_fixtures.py --out PATH`",
         )
-    samples: list[CodeSample] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            samples.append(CodeSample.model_validate(json.loads(line)))
-        except ValueError as e:
-            raise DataError(f"{path}:{n}: not a valid sample ({e})", hint="rebuild the fixture file") from e
+    samples: list[CodeSample] = read_jsonl(path, CodeSample, what="fixture file")
     missing = sorted(
         {s.problem_id for s in samples if not s.problem_statement and s.problem_id.startswith("HumanEval/")}
     )

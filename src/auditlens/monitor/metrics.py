@@ -9,7 +9,8 @@ a score equal to the threshold is not flagged. Every function says where that ma
 - :func:`auroc` — Mann–Whitney U with average ranks for ties, divided by ``n_attack · n_honest``;
 - :func:`roc_points` — the ROC curve under the same ``>`` rule;
 - :func:`safety_at_budget` — ControlArena's basic (no re-sampling) safety at an audit budget;
-- :func:`bootstrap_ci` — percentile bootstrap CI of any of them, resampling honest and attack separately.
+- :func:`bootstrap_ci` — percentile bootstrap CI of any of them, resampling honest and attack separately, and
+  :func:`bootstrap_estimate` — a value with that CI as a :class:`~auditlens.runs.Estimate`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel, Field
 from scipy.stats import rankdata
 
 from auditlens.errors import AuditlensError
+from auditlens.runs import Estimate, bootstrap
 
 __all__ = [
     "MetricsError",
@@ -30,6 +32,7 @@ __all__ = [
     "as_scores",
     "auroc",
     "bootstrap_ci",
+    "bootstrap_estimate",
     "catch_rate",
     "fpr_threshold",
     "roc_points",
@@ -175,7 +178,8 @@ def bootstrap_ci(
     level: float = 0.95,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap CI of ``stat(honest_index, attack_index)``.
+    """Percentile bootstrap CI of ``stat(honest_index, attack_index)`` (:func:`auditlens.runs.bootstrap` over the
+    two groups).
 
     Honest and attack samples are resampled separately with replacement (stratified: every resample keeps
     both sizes); ``stat`` gets the resampled indices, so it can pick paired data consistently (both
@@ -186,20 +190,24 @@ def bootstrap_ci(
     >>> bootstrap_ci(lambda hi, ai: auroc(h[hi], a[ai]), 3, 2, n_boot=50)
     (1.0, 1.0)
     """
-    if n_boot < 1:
-        raise MetricsError("n_boot must be >= 1", hint="e.g. 1000")
     if n_honest < 1 or n_attack < 1:
         raise MetricsError(
             f"cannot bootstrap {n_honest} honest and {n_attack} attack samples",
             hint="score at least one sample of each",
         )
-    rng = np.random.default_rng(seed)
-    vals = np.empty(n_boot)
-    for i in range(n_boot):
-        vals[i] = stat(rng.integers(0, n_honest, n_honest), rng.integers(0, n_attack, n_attack))
-    vals = vals[np.isfinite(vals)]
-    if vals.size == 0:
-        return float("nan"), float("nan")
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(vals, [alpha, 1.0 - alpha])
-    return float(lo), float(hi)
+    return bootstrap(stat, [n_honest, n_attack], n_boot=n_boot, level=level, seed=seed)
+
+
+def bootstrap_estimate(
+    value: float,
+    stat: Callable[[NDArray[np.intp], NDArray[np.intp]], float],
+    n_honest: int,
+    n_attack: int,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> Estimate:
+    """``value`` with the :func:`bootstrap_ci` of ``stat`` as an :class:`~auditlens.runs.Estimate`
+    (``n`` = honest + attack samples)."""
+    lo, hi = bootstrap_ci(stat, n_honest, n_attack, n_boot=n_boot, seed=seed)
+    return Estimate(value=value, ci_low=lo, ci_high=hi, n=n_honest + n_attack, method="bootstrap")

@@ -13,7 +13,6 @@ Probes are saved as ``probe.safetensors`` (scaler and weights) + ``probe.json`` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from pydantic import BaseModel, Field
 from auditlens.monitor.monitors import MonitorError, MonitorResult
 from auditlens.monitor.records import CodeSample
 from auditlens.monitor.views import MonitorView, transcript_text
+from auditlens.runs import read_json, write_file_atomically, write_json
 
 if TYPE_CHECKING:
     from auditlens.models import HookedModel
@@ -184,14 +184,14 @@ class ProbeMonitor:
             "coef": torch.from_numpy(self.coef_),
             "intercept": torch.tensor([self.intercept_], dtype=torch.float64),
         }
-        save_file(tensors, str(folder / "probe.safetensors"))
+        write_file_atomically(folder / "probe.safetensors", lambda tmp: save_file(tensors, str(tmp)))
         meta = {
             "config": self.config.model_dump(mode="json"),
             "hook_point": self.hook_point,
             "model_id": self.model.model_id,
             "train_problems": self.train_problems,
         }
-        (folder / "probe.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        write_json(folder / "probe.json", meta, indent=2)
         return folder
 
     @classmethod
@@ -204,7 +204,7 @@ class ProbeMonitor:
             raise MonitorError(
                 f"{folder} does not hold a saved probe", hint="expected probe.json and probe.safetensors"
             )
-        meta = json.loads((folder / "probe.json").read_text(encoding="utf-8"))
+        meta = read_json(folder / "probe.json", what="probe description")
         config = ProbeConfig.model_validate({**meta["config"], "hook_point": meta["hook_point"]})
         probe = cls(model, config)
         t = load_file(str(folder / "probe.safetensors"))

@@ -12,6 +12,7 @@ units; reconstructions are returned in raw units. Checkpoints fold the scale int
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple
 
@@ -41,6 +42,11 @@ class DictionaryConfig(BaseModel):
         description="Fixed activation scale: inputs are divided by it before encoding (set by the trainer "
         "from data so that E||x||^2 = d_in; folded into the weights on save).",
     )
+
+    def default_lr(self) -> float:
+        """Adam learning rate the trainer uses when none is given: sparsify's width-scaled rule,
+        2e-4 / sqrt(d_sae / 2^14). An architecture with another rule overrides this."""
+        return 2e-4 / math.sqrt(self.d_sae / 2**14)
 
     def stack_key(self) -> tuple[Any, ...]:
         """Members whose keys are equal are stacked into one :class:`Dictionary` and vectorised."""

@@ -15,10 +15,7 @@ sparsify folders (``cfg.json`` + ``sae.safetensors`` with ``encoder.weight``, ``
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from auditlens.runs.io import write_dir_atomically
 from auditlens.sae.base import Dictionary, DictionaryConfig
 from auditlens.sae.errors import CheckpointError, ConfigError, DataError
 from auditlens.sae.registry import config_from_dict, get_architecture
@@ -56,29 +54,6 @@ def unfold_scale(weights: dict[str, Tensor], scale: float) -> dict[str, Tensor]:
     out["W_dec"] = weights["W_dec"] / scale
     out["b_dec"] = weights["b_dec"] / scale
     return out
-
-
-def write_dir_atomically(path: Path, write: Any) -> None:
-    """Write a folder through a temporary sibling and swap it in, so a crash never leaves a half-written folder
-    and a good folder is replaced only by a complete one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    try:
-        write(tmp)
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        old = None
-        if path.exists():
-            old = path.parent / f".{path.name}.old-{os.getpid()}"
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def save_dictionary(

@@ -35,6 +35,16 @@ def register(name: str, config_cls: type[DictionaryConfig]) -> Any:
     return deco
 
 
+def registered_classes() -> dict[str, type]:
+    """Every registered dictionary and config class by its class name (what :mod:`auditlens.sae` exports)."""
+    _ensure_builtin()
+    out: dict[str, type] = {}
+    for cls, cfg in _REGISTRY.values():
+        out[cls.__name__] = cls
+        out[cfg.__name__] = cfg
+    return out
+
+
 def list_architectures() -> list[str]:
     """Names of every registered architecture, sorted."""
     _ensure_builtin()

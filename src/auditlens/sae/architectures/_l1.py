@@ -22,6 +22,10 @@ class L1Config(DictionaryConfig):
         description="Use the original convention: the L1 term is divided by the dictionary size.",
     )
 
+    def default_lr(self) -> float:
+        """1e-3, the seed's Adam learning rate for ReLU + L1 dictionaries (§5.2)."""
+        return 1e-3
+
 
 def xavier_uniform(F_: int, D: int, g: torch.Generator) -> Tensor:
     """``nn.init.xavier_uniform_`` on a (F, D) matrix, drawn from generator ``g``."""

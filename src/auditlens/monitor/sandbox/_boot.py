@@ -1,7 +1,8 @@
-"""Sandbox bootstrap: runs as ``python -I -S _sandbox_boot.py CONFIG_JSON`` inside the sandbox process.
+"""Sandbox bootstrap: runs as ``python -I -S _boot.py CONFIG_JSON`` inside the sandbox process.
 
-Standard library only; never imported by auditlens itself (the parent copies this file into the run's
-temporary folder and executes it). It confines itself, in this order, before any untrusted code runs:
+Standard library only, and one file (``-I`` puts no folder of it on ``sys.path``); never imported by auditlens
+itself (the parent runs it from the package folder as a script, before any confinement hides that folder). It
+confines itself, in this order, before any untrusted code runs:
 
 1. (root only) new network and mount namespaces (``unshare``), private mount propagation, empty
    read-only tmpfs over the hidden paths (home, project, /tmp, ...), the run folder and the interpreter
@@ -164,22 +165,35 @@ def _emit(fd: int, obj: dict[str, Any]) -> None:
         data = data[os.write(fd, data) :]
 
 
-def _run_function(cfg: dict[str, Any], payload: dict[str, Any]) -> None:
-    fd = cfg["results_fd"]
+def _load(
+    fd: int, payload: dict[str, Any], sources: list[tuple[str, str]]
+) -> tuple[dict[str, Any], Any] | None:
+    """Exec ``sources`` ((payload key, file name)) in a fresh namespace under a 4-step timer: the namespace and
+    the entry point, or None (reported as case -1) when loading fails."""
     ns: dict[str, Any] = {"__name__": "__candidate__"}
     signal.signal(signal.SIGALRM, _on_alarm)
-    t = payload["step_timeout_s"]
     try:
-        signal.setitimer(signal.ITIMER_REAL, t * 4)
-        exec(compile(payload["program"], "solution.py", "exec"), ns)
-        exec(compile(payload["test_module"], "tests.py", "exec"), ns)
+        signal.setitimer(signal.ITIMER_REAL, payload["step_timeout_s"] * 4)
+        for key, filename in sources:
+            exec(compile(payload[key], filename, "exec"), ns)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        ns["candidate"] = ns[payload["entry_point"]]
+        fn = ns[payload["entry_point"]]
     except BaseException as e:
         signal.setitimer(signal.ITIMER_REAL, 0)
         status = "timeout" if isinstance(e, _StepTimeout) else "load_error"
         _emit(fd, {"i": -1, "status": status, "reason": _describe(e)})
+        return None
+    return ns, fn
+
+
+def _run_function(cfg: dict[str, Any], payload: dict[str, Any]) -> None:
+    fd = cfg["results_fd"]
+    t = payload["step_timeout_s"]
+    loaded = _load(fd, payload, [("program", "solution.py"), ("test_module", "tests.py")])
+    if loaded is None:
         return
+    ns, fn = loaded
+    ns["candidate"] = fn
     for i, (src, is_case) in enumerate(payload["steps"]):
         if i < payload["start"] and is_case:
             continue
@@ -204,19 +218,11 @@ def _run_calls(cfg: dict[str, Any], payload: dict[str, Any]) -> None:
     import copy
 
     fd = cfg["results_fd"]
-    ns: dict[str, Any] = {"__name__": "__candidate__"}
-    signal.signal(signal.SIGALRM, _on_alarm)
     t = payload["step_timeout_s"]
-    try:
-        signal.setitimer(signal.ITIMER_REAL, t * 4)
-        exec(compile(payload["program"], "solution.py", "exec"), ns)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        fn = ns[payload["entry_point"]]
-    except BaseException as e:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        status = "timeout" if isinstance(e, _StepTimeout) else "load_error"
-        _emit(fd, {"i": -1, "status": status, "reason": _describe(e)})
+    loaded = _load(fd, payload, [("program", "solution.py")])
+    if loaded is None:
         return
+    fn = loaded[1]
     for i, src in enumerate(payload["calls"]):
         if i < payload["start"]:
             continue
