@@ -235,10 +235,10 @@ def test_run_perfect_and_zero_simulators(
         assert [f.kind for f in r.scored_fragments] == ["top"] * 5 + ["random"] * 5
     tr = [r.simulation.top_and_random for r in res.values() if r.simulation is not None]
     assert (
-        s.scores["top_and_random"].mean == pytest.approx(np.mean(tr))
+        s.scores["top_and_random"].value == pytest.approx(np.mean(tr))
         and s.scores["top_and_random"].n == s.scored
     )
-    assert s.scores["top_and_random"].ci_high - s.scores["top_and_random"].mean == pytest.approx(
+    assert s.scores["top_and_random"].ci_high - s.scores["top_and_random"].value == pytest.approx(
         1.96 * np.std(tr, ddof=1) / math.sqrt(len(tr))
     )
     # Explanations land where the dashboard reads them.
@@ -275,7 +275,7 @@ def test_run_perfect_and_zero_simulators(
     )  # fmt: skip
     assert (
         s4.scored == 3
-        and s4.scores["top_and_random"].mean == 0.0
+        and s4.scores["top_and_random"].value == 0.0
         and s4.scores["detection_balanced_accuracy"].n == 0
     )
     assert (tmp_path / "run4" / "summary.json").read_text() == s4.model_dump_json(indent=1)
@@ -291,7 +291,7 @@ def test_run_perfect_and_zero_simulators(
     kw = {"explainer": client, "simulator": chatty, "text": text, "n_scored": 2}
     s5 = run_autointerp(linear_source, interp_store, tmp_path / "run5", config=cfg5, **kw)  # type: ignore[arg-type]
     r5 = [r for r in load_results(tmp_path / "run5").values() if r.status != "skipped"]
-    assert s5.scored == 2 and s5.scores["top_and_random"].mean == 0.0
+    assert s5.scored == 2 and s5.scores["top_and_random"].value == 0.0
     assert all(len(r.failures) == 10 and r.simulation and r.simulation.parsed_fraction == 0 for r in r5)
     # ... or, when asked, fails the feature.
     cfg6 = cfg5.model_copy(update={"unparsable_simulation": "fail"})
@@ -369,4 +369,4 @@ def test_bad_input(interp_store: ActivationStore, tmp_path) -> None:  # type: ig
     s = run_autointerp(
         dead, interp_store, tmp_path / "d", explainer=client, config=AutoInterpConfig(fragments=FCFG)
     )
-    assert s.skipped == 2 and s.scored == 0 and s.scores["top_and_random"].mean is None
+    assert s.skipped == 2 and s.scored == 0 and not s.scores["top_and_random"].defined

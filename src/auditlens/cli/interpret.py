@@ -33,20 +33,18 @@ def dashboard(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Statistics, examples and a static HTML dashboard for one dictionary over a stored run."""
-    from auditlens.activations import ActivationStore
-    from auditlens.interpret import DictionaryFeatures, ScanConfig, interpret_features
-    from auditlens.models import load_model
+    from auditlens.interpret import ScanConfig
+    from auditlens.interpret.workflows import dictionary_dashboard
+    from auditlens.runs import cli_logging
 
-    st = ActivationStore.open(store)
-    ids = None if features is None else list(range(features))
-    source = DictionaryFeatures.load(checkpoint, features=ids, device=device)
-    spec = model or st.manifest.model.source or st.manifest.model.id
-    hooked = None if spec == "none" else load_model(spec)
+    cli_logging()
     scan = ScanConfig(
         top_k=top_k, random_k=random_k, window=window, seed=seed, hook_point=hook_point,
         max_contexts=max_contexts, progress=progress,
     )  # fmt: skip
-    summary = interpret_features(source, st, out, model=hooked, scan=scan)
+    summary = dictionary_dashboard(
+        checkpoint, store, out, n_features=features, model=model, scan=scan, device=device
+    )
     typer.echo(
         f"{summary.n_features} features over {summary.tokens} tokens ({summary.dead_features} dead) in "
         f"{summary.seconds_scan + summary.seconds_stats + summary.seconds_dashboard:.1f}s "

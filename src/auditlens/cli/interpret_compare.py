@@ -12,39 +12,6 @@ from auditlens.cli.interpret import interpret_app
 _LLM_HELP = "LLM spec: 'stub', 'local' (embedded SmolLM2-135M-Instruct), 'openai:<model>[@<url>]', 'anthropic:<model>'."
 
 
-def _setup(store: Path, model: str | None, fragment_length: int, max_documents: int, seed: int, scorers: str):  # type: ignore[no-untyped-def]
-    from auditlens.activations import ActivationStore
-    from auditlens.interpret import TokenText
-    from auditlens.interpret.autointerp import AutoInterpConfig, FragmentConfig
-
-    st = ActivationStore.open(store)
-    spec = model or st.manifest.model.source or st.manifest.model.id
-    tokenizer = None
-    if spec != "none":
-        from auditlens.models import load_model
-
-        tokenizer = load_model(spec).tokenizer
-    cfg = AutoInterpConfig(
-        fragments=FragmentConfig(length=fragment_length, max_documents=max_documents or None, seed=seed),
-        scorers=[s.strip() for s in scorers.split(",") if s.strip()],  # type: ignore[misc]
-        seed=seed,
-    )
-    return st, TokenText(tokenizer), cfg
-
-
-def _clients(explainer: str, simulator: str | None, cache_dir: Path | None, concurrency: int | None):  # type: ignore[no-untyped-def]
-    from auditlens.llm import make_client
-
-    opts = {} if concurrency is None else {"concurrency": concurrency}
-    e = make_client(explainer, cache_dir=cache_dir, **opts)
-    s = (
-        e
-        if simulator is None or simulator == explainer
-        else make_client(simulator, cache_dir=cache_dir, **opts)
-    )
-    return e, s
-
-
 @interpret_app.command("autointerp")
 def autointerp(
     checkpoint: Path = typer.Argument(..., help="Dictionary folder (ours, SAELens or sparsify layout)."),
@@ -71,26 +38,19 @@ def autointerp(
     device: str = typer.Option("cpu", help="Device to encode on."),
 ) -> None:
     """Explain and score dictionary features with the seed's auto-interp protocol (+ delphi's scorers)."""
-    import torch
+    from auditlens.interpret.autointerp.draw import parse_ids
+    from auditlens.interpret.autointerp.workflows import autointerp_dictionary, protocol_config
+    from auditlens.runs import cli_logging
 
-    from auditlens.interpret import DictionaryFeatures
-    from auditlens.interpret.autointerp import run_autointerp
-    from auditlens.interpret.autointerp.compare import weak_note
-
-    st, text, cfg = _setup(store, model, fragment_length, max_documents, seed, scorers)
-    cfg.fragments.hook_point = hook_point
-    source = DictionaryFeatures.load(checkpoint, device=device)
-    if features:
-        ids = [int(f) for f in features.split(",")]
-        n = None
-    else:
-        perm = torch.randperm(source.n_features, generator=torch.Generator().manual_seed(seed))
-        ids = perm[: 4 * n_features].tolist()
-        n = n_features
-    e, s = _clients(explainer, simulator, cache_dir, concurrency)
-    summary = run_autointerp(
-        source, st, out, explainer=e, simulator=s, features=ids, n_scored=n, text=text, config=cfg,
-        explanations_dir=dashboard_dir, note=weak_note(e, s), progress=True,
+    cli_logging()
+    cfg = protocol_config(
+        fragment_length=fragment_length, max_documents=max_documents, seed=seed, scorers=scorers,
+        hook_point=hook_point,
+    )  # fmt: skip
+    summary = autointerp_dictionary(
+        checkpoint, store, out, n_features=n_features, features=parse_ids(features), explainer=explainer,
+        simulator=simulator, config=cfg, dashboard_dir=dashboard_dir, model=model, cache_dir=cache_dir,
+        concurrency=concurrency, seed=seed, device=device,
     )  # fmt: skip
     for name, est in summary.scores.items():
         typer.echo(f"{name:>28}: {est.text()}")
@@ -132,14 +92,17 @@ def compare_cmd(
     seed: int = typer.Option(0, help="Seed of feature draws, random directions, subsamples and fragments."),
 ) -> None:
     """The seed's comparison: auto-interp scores of the dictionary vs neurons, random, PCA, ICA, NMF, top-K."""
-    from auditlens.interpret.autointerp.compare import compare
+    from auditlens.interpret.autointerp.workflows import compare_dictionaries, protocol_config
+    from auditlens.runs import cli_logging
 
-    st, text, cfg = _setup(store, model, fragment_length, max_documents, seed, scorers)
-    e, s = _clients(explainer, simulator, cache_dir, concurrency)
-    result = compare(
-        st, dictionary, out, explainer=e, simulator=s, hook_points=hook_point or None,
-        methods=[m.strip() for m in methods.split(",") if m.strip()], n_features=n_features, text=text,
-        config=cfg, seed=seed, n_rows=ica_rows, progress=True,
+    cli_logging()
+    cfg = protocol_config(
+        fragment_length=fragment_length, max_documents=max_documents, seed=seed, scorers=scorers
+    )
+    result = compare_dictionaries(
+        dictionary, store, out, hook_points=hook_point, methods=methods, n_features=n_features,
+        explainer=explainer, simulator=simulator, config=cfg, n_rows=ica_rows, model=model, cache_dir=cache_dir,
+        concurrency=concurrency, seed=seed,
     )  # fmt: skip
     for r in result.results:
         tr = r.scores["top_and_random"]

@@ -10,8 +10,9 @@ The output folder opens from ``file://`` with no network::
 Data travel as JSON assigned to ``window.AUDITLENS`` inside ``.js`` files loaded with ``<script>`` tags (Chromium
 refuses ``fetch()`` of ``file://``); a chunk is loaded only when one of its features is opened, so 16k-feature
 dictionaries stay responsive. JSON is written with ``ensure_ascii`` (every non-ASCII character, U+2028/9 included,
-is escaped, and so are ``<``, ``>``, ``&``) and the page inserts all token text with ``textContent``, so no token can inject markup. Example
-activations are stored as integers in [-1000, 1000] relative to the feature's max (0.1 % resolution).
+is escaped, and so are ``<``, ``>``, ``&``) and the page inserts all token text with ``textContent``, so no token
+can inject markup. Example activations are stored as integers in [-1000, 1000] relative to the feature's max
+(0.1 % resolution). Every file is written atomically (:mod:`auditlens.runs.io`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from auditlens.interpret.examples import ExampleSlots, ExampleTable
 from auditlens.interpret.explanations import FeatureExplanation
 from auditlens.interpret.stats import DictionaryStats
 from auditlens.interpret.tokens import TokenText
+from auditlens.runs.io import atomic_write_text
 
 
 class DashboardConfig(BaseModel):
@@ -105,7 +107,6 @@ def write_dashboard(
     explanations = explanations or {}
     folder = Path(folder)
     data_dir = folder / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
     feats = stats.features
     n = len(feats)
     ids = [f.feature for f in feats]
@@ -138,7 +139,7 @@ def write_dashboard(
             "special": list(special_token_ids or []),
         },
     }
-    (data_dir / "index.js").write_text(f"window.AUDITLENS={{chunks:{{}},data:{_js(index)}}};\n")
+    atomic_write_text(data_dir / "index.js", f"window.AUDITLENS={{chunks:{{}},data:{_js(index)}}};\n")
     max_act = examples.max_activation.numpy()
     top = _Packed(examples.top, max_act, cfg.top)
     quant = _Packed(examples.quantile, max_act, cfg.per_quantile)
@@ -178,7 +179,7 @@ def write_dashboard(
                 },
             }
         chunk["vocab"] = {str(t): text(t) for t in used.tolist()}
-        (data_dir / f"chunk_{c:04d}.js").write_text(f"window.AUDITLENS.chunks[{c}]={_js(chunk)};\n")
+        atomic_write_text(data_dir / f"chunk_{c:04d}.js", f"window.AUDITLENS.chunks[{c}]={_js(chunk)};\n")
     title = html.escape(cfg.title or f"auditlens · {stats.source}")
     page = (
         _asset("dashboard.html")
@@ -187,5 +188,5 @@ def write_dashboard(
         .replace("__TITLE__", title)
     )
     out = folder / "index.html"
-    out.write_text(page, encoding="utf-8")
+    atomic_write_text(out, page)
     return out

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 from pydantic import BaseModel, Field
-from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from auditlens.activations import ActivationStore
+from auditlens.interpret._files import load_tensors, save_tensors
 from auditlens.interpret.errors import InterpretError
 from auditlens.interpret.scan import Reservoir, ScanResult
 from auditlens.interpret.tokens import TokenText
@@ -148,22 +148,14 @@ class ExampleTable:
             slots = getattr(self, kind)
             for name in _FIELDS:
                 tensors[f"{kind}.{name}"] = getattr(slots, name).contiguous()
-        tmp = path.with_name(f".{path.name}.tmp")
-        save_file(tensors, str(tmp), metadata=self.meta)
-        tmp.chmod(0o644)
-        tmp.replace(path)
-        return path
+        return save_tensors(path, tensors, self.meta)
 
     @classmethod
     def load(cls, folder: str | Path) -> ExampleTable:
         path = Path(folder) / EXAMPLES_FILE
         if not path.exists():
             raise InterpretError(f"{path} does not exist", hint="run `auditlens interpret dashboard` first")
-        from safetensors import safe_open
-
-        t = load_file(str(path))
-        with safe_open(str(path), "pt") as f:
-            meta = dict(f.metadata() or {})
+        t, meta = load_tensors(path)
         slots = {k: ExampleSlots(**{n: t[f"{k}.{n}"] for n in _FIELDS}) for k in KINDS}
         return cls(t["feature_ids"], t["max_activation"], meta=meta, **slots)
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
+from auditlens.errors import DataError
 from auditlens.interpret.errors import InterpretError
+from auditlens.runs.io import read_jsonl, write_jsonl
 
 EXPLANATIONS_FILE = "explanations.jsonl"
 
@@ -34,10 +36,7 @@ class FeatureExplanation(BaseModel):
 def save_explanations(items: Iterable[FeatureExplanation], folder: str | Path) -> Path:
     """Write ``explanations.jsonl`` in ``folder`` (atomically), one record per line, ordered by feature."""
     path = Path(folder) / EXPLANATIONS_FILE
-    tmp = path.with_name(f".{path.name}.tmp")
-    lines = [e.model_dump_json() for e in sorted(items, key=lambda e: e.feature)]
-    tmp.write_text("".join(line + "\n" for line in lines))
-    tmp.replace(path)
+    write_jsonl(path, sorted(items, key=lambda e: e.feature))
     return path
 
 
@@ -48,16 +47,11 @@ def load_explanations(path: str | Path) -> dict[int, FeatureExplanation]:
         path = path / EXPLANATIONS_FILE
     if not path.exists():
         return {}
-    out: dict[int, FeatureExplanation] = {}
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            e = FeatureExplanation.model_validate_json(line)
-        except ValidationError as err:
-            raise InterpretError(
-                f"{path}:{n} is not a valid explanation record: {err.errors()[0]['msg']}",
-                hint='each line must be {"feature": int, "explanation": str, "score": float|null, ...}',
-            ) from err
-        out[e.feature] = e
-    return out
+    try:
+        records = read_jsonl(path, FeatureExplanation, what="explanations file")
+    except DataError as err:
+        raise InterpretError(
+            f"{err.message}: not a valid explanation record",
+            hint='each line must be {"feature": int, "explanation": str, "score": float|null, ...}',
+        ) from err
+    return {e.feature: e for e in records}

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +28,7 @@ from torch import Tensor
 from auditlens.activations import ActivationStore
 from auditlens.interpret.errors import InterpretError
 from auditlens.interpret.features import FeatureSource, check_source
+from auditlens.runs import bar
 
 HIST_LEVELS = 256
 """Internal histogram bins over ``[0, 2^e)`` (a power of two, so bins merge pairwise)."""
@@ -348,11 +348,7 @@ def scan_store(source: FeatureSource, store: ActivationStore, config: ScanConfig
     )
     per_batch = max(1, cfg.batch_elements // max(source.n_features, 1) // T)
     limit = cfg.max_contexts or store.manifest.contexts
-    bar: Any = None
-    if cfg.progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=limit, unit="ctx", desc=f"scan {source.name}")
+    pbar = bar(total=limit, unit="ctx", desc=f"scan {source.name}", enabled=cfg.progress)
     c0, counted, shard_contexts = 0, 0, []
     for tokens, acts in store.contexts(hp):
         if c0 >= limit:
@@ -369,11 +365,9 @@ def scan_store(source: FeatureSource, store: ActivationStore, config: ScanConfig
                 codes[is_special] = 0
                 counted -= int(is_special.sum())
             scanner.update(codes, c0 + b)
-            if bar is not None:
-                bar.update(n)
+            pbar.update(n)
         c0 += take
-    if bar is not None:
-        bar.close()
+    pbar.close()
     if c0 == 0:
         raise InterpretError(f"the store at {store.path} holds no contexts", hint="harvest a store first")
     return ScanResult(

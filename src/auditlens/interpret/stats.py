@@ -6,7 +6,6 @@ model re-run) plus, for promoted/suppressed tokens, the model's unembedding and 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,12 @@ import torch
 from pydantic import BaseModel, Field
 from torch import Tensor
 
+from auditlens.interpret._files import write_model
 from auditlens.interpret.errors import InterpretError
 from auditlens.interpret.examples import ExampleTable
 from auditlens.interpret.scan import HIST_LEVELS, ScanResult
 from auditlens.interpret.tokens import TokenText
+from auditlens.runs.io import read_json
 
 STATS_FILE = "stats.json"
 FORMAT_VERSION = 1
@@ -94,11 +95,7 @@ class DictionaryStats(BaseModel):
     features: list[FeatureStats]
 
     def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / STATS_FILE
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.model_dump_json())
-        tmp.replace(path)
-        return path
+        return write_model(Path(folder) / STATS_FILE, self, indent=None)
 
     @classmethod
     def load(cls, folder: str | Path) -> DictionaryStats:
@@ -106,7 +103,7 @@ class DictionaryStats(BaseModel):
         path = path / STATS_FILE if path.is_dir() else path
         if not path.exists():
             raise InterpretError(f"{path} does not exist", hint="run `auditlens interpret dashboard` first")
-        return cls.model_validate(json.loads(path.read_text()))
+        return read_json(path, cls, what="dictionary statistics")
 
     def feature(self, feature: int) -> FeatureStats:
         for f in self.features:

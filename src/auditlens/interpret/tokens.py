@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from auditlens.runs.io import atomic_write_text, read_json
+
 
 class TokenText:
     """Decodes single token ids with a tokenizer; without one, shows ``<id>``.
@@ -25,12 +27,12 @@ class TokenText:
     def save(self, path: str | Path) -> Path:
         """Write the decoded ids as JSON ``{"id": "text"}``."""
         path = Path(path)
-        path.write_text(json.dumps({str(k): v for k, v in sorted(self._cache.items())}))
+        atomic_write_text(path, json.dumps({str(k): v for k, v in sorted(self._cache.items())}))
         return path
 
     @classmethod
     def load(cls, path: str | Path, tokenizer: Any | None = None) -> TokenText:
-        data = json.loads(Path(path).read_text())
+        data = read_json(path, what="token text")
         return cls(tokenizer, {int(k): v for k, v in data.items()})
 
     def __call__(self, token_id: int) -> str:

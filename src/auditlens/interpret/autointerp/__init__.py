@@ -5,6 +5,9 @@ detection and fuzzing scorers and an offline embedding scorer.
 >>> summary = run_autointerp(source, store, "interp/autointerp", explainer=make_client("local"))  # doctest: +SKIP
 """
 
+from auditlens.interpret.autointerp.config import AutoInterpConfig
+from auditlens.interpret.autointerp.draw import choose_features, draw_features
+from auditlens.interpret.autointerp.folder import load_results
 from auditlens.interpret.autointerp.fragments import (
     FragmentConfig,
     FragmentIndex,
@@ -19,17 +22,8 @@ from auditlens.interpret.autointerp.prompts import (
     parse_explanation,
     parse_simulation,
 )
-from auditlens.interpret.autointerp.run import (
-    SCORE_NAMES,
-    AutoInterpConfig,
-    AutoInterpSummary,
-    FeatureResult,
-    ScoreEstimate,
-    StepFailure,
-    load_results,
-    run_autointerp,
-    summarise,
-)
+from auditlens.interpret.autointerp.results import SCORE_NAMES, FeatureResult, ScoredFragment, StepFailure
+from auditlens.interpret.autointerp.run import run_autointerp
 from auditlens.interpret.autointerp.scorers import (
     ClassifierScores,
     EmbeddingScore,
@@ -40,6 +34,7 @@ from auditlens.interpret.autointerp.scorers import (
     embedding_score,
     simulation_scores,
 )
+from auditlens.interpret.autointerp.summary import AutoInterpSummary, client_name, summarise, weak_note
 
 __all__ = [
     "SCORE_NAMES",
@@ -52,14 +47,17 @@ __all__ = [
     "FragmentConfig",
     "FragmentIndex",
     "FragmentTable",
-    "ScoreEstimate",
+    "ScoredFragment",
     "SimulationScores",
     "StepFailure",
     "auroc",
+    "choose_features",
     "classifier_scores",
+    "client_name",
     "collect_fragments",
     "correlation",
     "discretise",
+    "draw_features",
     "embedding_score",
     "load_results",
     "parse_binary_list",
@@ -69,4 +67,5 @@ __all__ = [
     "select_fragments",
     "simulation_scores",
     "summarise",
+    "weak_note",
 ]

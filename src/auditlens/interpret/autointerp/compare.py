@@ -4,38 +4,53 @@ For each layer (a hook point of the store and the dictionary trained on it) and 
 baseline name from :data:`auditlens.interpret.baselines.BASELINES`), auto-interp runs on ``n_features``
 features drawn at random (seeded) from the method's features — candidates are drawn ``candidate_factor`` times
 over, and features skipped by the protocol (fewer than 20 varying fragments, dead) are replaced by the next
-candidates. Each method's run is its own resumable result folder ``out/<hook point>/<method>/``; the
-comparison is written as ``out/comparison.json`` (:class:`Comparison`) and ``out/comparison.png`` (means with
+candidates. ``out`` is claimed as a comparison run (``run.json``; what identifies it:
+:func:`~auditlens.interpret.autointerp.folder.claim_comparison`), and each method's run is its own resumable
+auto-interp folder ``out/<hook point>/<method>/``; the comparison is written as ``out/comparison.json`` (:class:`Comparison`) and ``out/comparison.png`` (means with
 95% CIs of the top-and-random, top-only and random-only scores per method, one panel per layer).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from pydantic import BaseModel, Field
 
 from auditlens.activations import ActivationStore
 from auditlens.errors import AuditlensError
-from auditlens.interpret.autointerp.run import (
-    AutoInterpConfig,
-    AutoInterpSummary,
-    ScoreEstimate,
-    client_name,
-    run_autointerp,
-)
+from auditlens.interpret._files import write_model
+from auditlens.interpret.autointerp.compare_plot import PLOT_FILE, plot_comparison
+from auditlens.interpret.autointerp.config import AutoInterpConfig
+from auditlens.interpret.autointerp.draw import CANDIDATE_FACTOR, draw_features
+from auditlens.interpret.autointerp.folder import COMPARISON_FILE, claim_comparison
+from auditlens.interpret.autointerp.run import run_autointerp
+from auditlens.interpret.autointerp.summary import WEAK_NOTE, AutoInterpSummary, client_name, weak_note
 from auditlens.interpret.baselines import BASELINES, build_baseline, mean_l0
 from auditlens.interpret.errors import InterpretError
 from auditlens.interpret.features import DictionaryFeatures, check_source
 from auditlens.interpret.tokens import TokenText
 from auditlens.llm import LLMClient
+from auditlens.runs.stats import Estimate
 
-COMPARISON_FILE = "comparison.json"
-PLOT_FILE = "comparison.png"
+__all__ = [
+    "COMPARISON_FILE",
+    "DEFAULT_METHODS",
+    "PLOT_FILE",
+    "WEAK_NOTE",
+    "CompareError",
+    "Comparison",
+    "MethodResult",
+    "compare",
+    "plot_comparison",
+    "weak_note",
+]
+
+logger = logging.getLogger(__name__)
+
 DEFAULT_METHODS = (
     "dictionary",
     "neurons_relu",
@@ -47,11 +62,6 @@ DEFAULT_METHODS = (
     "topk_ica",
 )
 """Methods compared by default (NMF is slow to encode on CPU; ask for it by name)."""
-WEAK_NOTE = (
-    "explainer/simulator is a small local model ({name}): its explanations and simulations are weak, so these "
-    "scores are low and not comparable to the seed's GPT-4 explainer / GPT-3.5 simulator numbers; rerun the same "
-    "command with a remote backend spec for meaningful scores"
-)
 
 
 class MethodResult(BaseModel):
@@ -64,8 +74,8 @@ class MethodResult(BaseModel):
     scored: int
     skipped: int
     failed: int
-    scores: dict[str, ScoreEstimate] = Field(
-        description="Score name -> mean and 95% CI over scored features."
+    scores: dict[str, Estimate] = Field(
+        description="Score name -> mean and 95% CI over scored features (NaN where none has the score)."
     )
     folder: str = Field(description="The method's auto-interp result folder.")
     seconds: float
@@ -97,18 +107,6 @@ class Comparison(BaseModel):
     seconds: float
 
 
-def weak_note(explainer: LLMClient, simulator: LLMClient) -> str | None:
-    """The weak-scores caveat when a local or stub model explains or simulates."""
-    for c in (explainer, simulator):
-        ident = str(getattr(c.backend, "identity", ""))
-        if ident.startswith(("local", "stub")) or type(c.backend).__name__ in (
-            "LocalHFBackend",
-            "StubBackend",
-        ):
-            return WEAK_NOTE.format(name=client_name(c))
-    return None
-
-
 def compare(
     store: ActivationStore,
     dictionaries: Sequence[str | Path],
@@ -119,7 +117,7 @@ def compare(
     hook_points: Sequence[str | None] | None = None,
     methods: Sequence[str] = DEFAULT_METHODS,
     n_features: int = 150,
-    candidate_factor: int = 4,
+    candidate_factor: int = CANDIDATE_FACTOR,
     text: TokenText | None = None,
     config: AutoInterpConfig | None = None,
     seed: int = 0,
@@ -144,13 +142,12 @@ def compare(
         seed: seed of feature draws, random directions and subsamples.
         n_rows: ICA/NMF subsample rows.
         embedder: sentence embedder for the embedding scorer (default: packaged all-MiniLM-L6-v2).
-        progress: print progress lines.
+        progress: show progress bars (each finished feature and method is also logged at INFO).
     """
     from auditlens.sae import load_dictionary
 
     t0 = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     simulator = simulator or explainer
     cfg = config or AutoInterpConfig()
     hps = list(hook_points) if hook_points is not None else [None] * len(dictionaries)
@@ -164,6 +161,11 @@ def compare(
         raise InterpretError(
             f"unknown methods {unknown}", hint=f"choose from dictionary, {', '.join(BASELINES)}"
         )
+    claim_comparison(
+        out, store=store, dictionaries=dictionaries, hook_points=hps, explainer=client_name(explainer),
+        simulator=client_name(simulator), config=cfg, seed=seed, n_rows=n_rows, candidate_factor=candidate_factor,
+        budget={"methods": list(methods), "n_features": n_features},
+    )  # fmt: skip
     note = weak_note(explainer, simulator)
     results: list[MethodResult] = []
     top_k: dict[str, int] = {}
@@ -220,7 +222,7 @@ def compare(
         note=note,
         seconds=time.perf_counter() - t0,
     )
-    (out / COMPARISON_FILE).write_text(comparison.model_dump_json(indent=1))
+    write_model(out / COMPARISON_FILE, comparison)
     plot_comparison(comparison, out / PLOT_FILE)
     return comparison
 
@@ -253,12 +255,10 @@ def _run_method(
             method, store, dictionary=dictionary, hook_point=hp, k=k, seed=seed, n_rows=n_rows,
             cache_dir=out / hp / "fits",
         )  # fmt: skip
-    g = torch.Generator().manual_seed(seed)
-    ids = source.feature_ids[torch.randperm(source.n_features, generator=g)]
-    ids = ids[: n_features * candidate_factor]
+    ids = draw_features(source, n_features, seed=seed, candidate_factor=candidate_factor)
     folder = out / hp / method
     summary: AutoInterpSummary = run_autointerp(
-        source, store, folder, explainer=explainer, simulator=simulator, features=ids.tolist(),
+        source, store, folder, explainer=explainer, simulator=simulator, features=ids,
         n_scored=n_features, text=text, config=layer_cfg, embedder=embedder, note=note, progress=progress,
     )  # fmt: skip
     result = MethodResult(
@@ -273,62 +273,6 @@ def _run_method(
         folder=str(folder),
         seconds=time.perf_counter() - t1,
     )
-    if progress:
-        tr = summary.scores["top_and_random"]
-        print(f"[{hp}] {method}: {summary.scored} scored, top-and-random {tr.text()}", flush=True)
+    tr = summary.scores["top_and_random"]
+    logger.info(f"[{hp}] {method}: {summary.scored} scored, top-and-random {tr.text()}")
     return result
-
-
-def plot_comparison(comparison: Comparison, path: str | Path) -> Path:
-    """Means with 95% CIs of top-and-random, top-only and random-only per method, one panel per layer."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    layers = list(dict.fromkeys(r.hook_point for r in comparison.results))
-    if not layers:
-        fig, ax = plt.subplots(figsize=(6, 2))
-        ax.text(0.5, 0.5, "no method ran (see errors in comparison.json)", ha="center", va="center")
-        ax.axis("off")
-        fig.savefig(path, dpi=80)
-        plt.close(fig)
-        return Path(path)
-    fig, axes = plt.subplots(1, len(layers), figsize=(max(6.0, 1.1 * 8) * len(layers), 4.5), squeeze=False)
-    series = (
-        ("top_and_random", "o", "top-and-random"),
-        ("top_only", "^", "top-only"),
-        ("random_only", "s", "random-only"),
-    )
-    for ax, hp in zip(axes[0], layers, strict=True):
-        rows = [r for r in comparison.results if r.hook_point == hp]
-        for j, (name, marker, label) in enumerate(series):
-            xs, ys, lo, hi = [], [], [], []
-            for i, r in enumerate(rows):
-                e = r.scores.get(name)
-                if e is None or e.mean is None or e.ci_low is None or e.ci_high is None:
-                    continue
-                xs.append(i + (j - 1) * 0.22)
-                ys.append(e.mean)
-                lo.append(e.mean - e.ci_low)
-                hi.append(e.ci_high - e.mean)
-            if xs:
-                ax.errorbar(xs, ys, yerr=[lo, hi], fmt=marker, capsize=3, label=label)
-        ax.set_xticks(range(len(rows)))
-        ax.set_xticklabels(
-            [f"{r.method}\n(n={r.scores['top_and_random'].n})" for r in rows], rotation=30, fontsize=8
-        )
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.set_title(hp, fontsize=10)
-        ax.set_ylabel("correlation (mean, 95% CI)")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-    title = f"auto-interp — explainer: {comparison.explainer}\nsimulator: {comparison.simulator}"
-    if comparison.note:
-        title += "\n(small local model: weak scores)"
-    fig.suptitle(title, fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -24,7 +24,6 @@ a fragment holding a token that decodes alone to text with the replacement chara
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -33,14 +32,15 @@ from pathlib import Path
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import Tensor
 
 from auditlens.activations import ActivationStore
+from auditlens.interpret._files import load_tensors, save_tensors
 from auditlens.interpret.errors import InterpretError
 from auditlens.interpret.features import FeatureSource, check_source
 from auditlens.interpret.scan import hash_keys
 from auditlens.interpret.tokens import TokenText
+from auditlens.runs import fingerprint
 
 REPLACEMENT_CHAR = "\ufffd"
 FRAGMENTS_FILE = "fragments.safetensors"
@@ -70,9 +70,9 @@ class FragmentConfig(BaseModel):
     batch_fragments: int = Field(default=256, ge=1, description="Fragments encoded together.")
 
     def key(self) -> str:
-        """A hash of every field that changes which fragments are kept."""
-        data = self.model_dump(exclude={"batch_fragments"})
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+        """A hash of every field that changes which fragments are kept (the fingerprint of those fields; the
+        same value as before the run kit, so saved fragment tables are still reused)."""
+        return fingerprint(self.model_dump(mode="json", exclude={"batch_fragments"}))
 
 
 @dataclass
@@ -152,16 +152,17 @@ class FragmentTable:
                 "short_documents": self.index.short_documents,
             }
         )
-        tmp = path.with_name(f".{path.name}.tmp")
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=meta)
-        tmp.replace(path)
-        return path
+        return save_tensors(path, tensors, meta)
+
+    @staticmethod
+    def read_meta(path: str | Path) -> dict[str, str]:
+        """The metadata of a saved table (source, store, hook point, config key) without its tensors."""
+        with safe_open(str(path), "pt") as f:
+            return dict(f.metadata() or {})
 
     @classmethod
     def load(cls, path: str | Path) -> FragmentTable:
-        with safe_open(str(path), "pt") as f:
-            meta = dict(f.metadata() or {})
-            t = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a mapping)
+        t, meta = load_tensors(path)
         info = json.loads(meta.pop("index"))
         index = FragmentIndex(t["index.context"], t["index.start"], t["index.tokens"], **info)
         return cls(
