@@ -53,7 +53,9 @@ def test_batched_greedy_equals_one_at_a_time(tiny_chat: tuple[Any, Any]) -> None
 def test_seeded_sample_does_not_depend_on_its_batch(tiny_chat: tuple[Any, Any]) -> None:
     backend = LocalHFBackend(tiny_chat, name="tiny", max_batch_size=8)
     target = ChatRequest.from_prompt("the cat", max_tokens=6, temperature=1.3, seed=11)
-    others = [ChatRequest.from_prompt(p, max_tokens=4, temperature=0.7, seed=i) for i, p in enumerate(PROMPTS)]
+    others = [
+        ChatRequest.from_prompt(p, max_tokens=4, temperature=0.7, seed=i) for i, p in enumerate(PROMPTS)
+    ]
     alone = backend.run_batch([target])[0]
     crowd = backend.run_batch([*others[:2], target, *others[2:]])[2]
     assert alone == crowd

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditlens.cli import app
+from auditlens.cli.config_file import CONFIG
 
 interpret_app = typer.Typer(
     help="Interpret dictionary features: statistics, examples, dashboards.", no_args_is_help=True
@@ -31,6 +32,7 @@ def dashboard(
     seed: int = typer.Option(0, help="Seed of the random and quantile example draws."),
     device: str = typer.Option("cpu", help="Device to encode on (cpu, cuda)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Statistics, examples and a static HTML dashboard for one dictionary over a stored run."""
     from auditlens.interpret import ScanConfig
@@ -57,6 +59,7 @@ def dashboard(
 @interpret_app.command("rebuild-dashboard")
 def rebuild(
     folder: Path = typer.Argument(..., help="Result folder of `auditlens interpret dashboard`."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Re-write the dashboard from saved results (e.g. after auto-interp wrote explanations.jsonl)."""
     from auditlens.interpret import rebuild_dashboard

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from auditlens.cli.config_file import CONFIG
 from auditlens.cli.interpret import interpret_app
 
 _LLM_HELP = "LLM spec: 'stub', 'local' (embedded SmolLM2-135M-Instruct), 'openai:<model>[@<url>]', 'anthropic:<model>'."
@@ -36,6 +37,7 @@ def autointerp(
     concurrency: int = typer.Option(None, help="LLM calls in flight."),
     seed: int = typer.Option(0, help="Seed of fragments and draws."),
     device: str = typer.Option("cpu", help="Device to encode on."),
+    config: Path | None = CONFIG,
 ) -> None:
     """Explain and score dictionary features with the seed's auto-interp protocol (+ delphi's scorers)."""
     from auditlens.interpret.autointerp.draw import parse_ids
@@ -90,6 +92,7 @@ def compare_cmd(
     cache_dir: Path = typer.Option(None, help="LLM response cache (default: the auditlens cache)."),
     concurrency: int = typer.Option(None, help="LLM calls in flight."),
     seed: int = typer.Option(0, help="Seed of feature draws, random directions, subsamples and fragments."),
+    config: Path | None = CONFIG,
 ) -> None:
     """The seed's comparison: auto-interp scores of the dictionary vs neurons, random, PCA, ICA, NMF, top-K."""
     from auditlens.interpret.autointerp.workflows import compare_dictionaries, protocol_config

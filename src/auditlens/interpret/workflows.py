@@ -21,7 +21,7 @@ __all__ = ["dictionary_dashboard", "load_store_model", "store_model_spec", "stor
 def store_model_spec(store: ActivationStore, model: str | None = None) -> str | None:
     """The model spec for ``store``: ``model`` when given, else the spec (or id) the store was harvested with;
     ``"none"`` gives None (no model: tokens show as ``<id>``)."""
-    spec = model or store.manifest.model.source or store.manifest.model.id
+    spec = store.model_spec(model)
     return None if spec == "none" else spec
 
 
