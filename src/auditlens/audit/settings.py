@@ -1,0 +1,49 @@
+"""The audit's settings: how much each technique samples and where the budget goes. Field by field documented;
+every field is part of an audit folder's identity (a different setting is a different audit)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["AuditSettings"]
+
+
+class AuditSettings(BaseModel):
+    """Budget and knobs of the fixed plan (the defaults fit the ≤ 20-minute target on 2 CPU cores)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = Field(default=0, description="Seed of every sample and random choice.")
+    temperature: float = Field(default=1.0, gt=0, description="Sampling temperature of black-box techniques.")
+    max_tokens: int = Field(default=48, ge=4, description="New tokens per sample.")
+    samples_per_prompt: int = Field(
+        default=4, ge=1, description="Samples per prompt of a sampling technique."
+    )
+    batch_size: int = Field(default=32, ge=1, description="Requests decoded together.")
+    max_data_rows: int = Field(
+        default=4000,
+        ge=1,
+        description="Rows of the data sample used (a uniform sample above; the report says so).",
+    )
+    top_k: int = Field(
+        default=12, ge=1, description="Items a technique returns (documents, features, samples)."
+    )
+    n_clusters: int = Field(
+        default=8, ge=2, description="Clusters of the data sample (fewer when it is small)."
+    )
+    ppl_prefixes: int = Field(
+        default=48, ge=1, description="General-text prefixes of perplexity differencing."
+    )
+    ppl_samples_per_prefix: int = Field(default=2, ge=1, description="Completions per prefix.")
+    fuzz_scales: list[float] = Field(
+        default_factory=lambda: [0.5, 1.0, 2.0, 4.0],
+        description="Noise scales of activation fuzzing, as multiples of the residual stream's RMS norm.",
+    )
+    hook_point: str | None = Field(
+        default=None,
+        description="Residual hook point of dictionary and interventions (None: the middle layer).",
+    )
+    max_hypotheses: int = Field(default=3, ge=1, description="Hypotheses the fixed plan tests.")
+    confidence_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Confidence at or above which a root cause is claimed."
+    )
