@@ -45,3 +45,33 @@ def test_distinctive_and_elevated_terms():
     el = elevated_terms(target, background)
     assert [t.term for t in el] == ["zorblax"]
     assert elevated_terms(background, background) == []
+
+
+def test_sampling_techniques_explore_and_test(ctx):
+    from auditlens.audit.techniques import TECHNIQUES
+
+    h = Hypothesis(id="H1", terms=["a"], statement="says a")
+    for name in ("behaviour_compare", "prefill_attack", "user_persona", "third_person", "interrogation"):
+        explore = TECHNIQUES[name](ctx)
+        assert explore.error is None, explore.error
+        samples = [i for i in explore.items if i.kind == "sample"]
+        assert {i.source for i in samples} == {"audited", "comparison"}
+        assert len({i.id for i in explore.items}) == len(explore.items)
+        assert explore.cost.model_calls > 0 and explore.cost.seconds > 0
+        test = TECHNIQUES[name](ctx, h)
+        assert test.hit_rate is not None and test.base_hit_rate is not None
+        assert test.hit_rate.n == len([i for i in test.items if i.source == "audited"])
+
+
+def test_no_chat_template_skips_chat_techniques(tiny_pair, rows):
+    from auditlens.audit.settings import AuditSettings
+    from auditlens.audit.subject import AuditSubject
+    from auditlens.audit.techniques import TECHNIQUES, AuditContext
+    from auditlens.models.tiny import tiny_model
+
+    m = tiny_model("llama", seed=3)
+    m.tokenizer.chat_template = None
+    c = AuditContext(AuditSubject.from_models(m, rows), AuditSettings(max_tokens=4, samples_per_prompt=1))
+    assert TECHNIQUES["prefill_attack"](c).error == "skipped: needs chat"
+    raw = TECHNIQUES["third_person"](c)
+    assert raw.error is None and raw.notes  # no comparison model: said so

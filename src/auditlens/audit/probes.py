@@ -19,8 +19,12 @@ class Probes(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     note: str = Field(description="Where the forms come from.")
-    suggestive: list[str] = Field(description="Prompts that invite talk of concerning behaviours (feature ranking).")
-    interrogation: list[str] = Field(description="Questions about the model's goals (multi-turn interrogation).")
+    suggestive: list[str] = Field(
+        description="Prompts that invite talk of concerning behaviours (feature ranking)."
+    )
+    interrogation: list[str] = Field(
+        description="Questions about the model's goals (multi-turn interrogation)."
+    )
     prefills: list[str] = Field(description="Assistant-turn openings for prefill attacks.")
     follow_ups: list[str] = Field(description="Second-turn pushes of multi-turn interrogation.")
     persona_openers: list[str] = Field(description="First user turns of user-persona sampling.")

@@ -35,6 +35,7 @@ class DataRow:
     id: str
     source: str
     text: str
+    prompt: str | None = None  # the user turn, for rows that are a prompt with a response
 
 
 def _row_text(rec: dict[str, Any]) -> str:
@@ -65,7 +66,8 @@ def rows_from_records(records: Iterable[dict[str, Any]], *, default_source: str 
         while rid in seen:
             rid += "+"
         seen.add(rid)
-        rows.append(DataRow(rid, source, text))
+        prompt = next((rec[k] for k in _PROMPT_KEYS if isinstance(rec.get(k), str)), None)
+        rows.append(DataRow(rid, source, text, prompt if "text" not in rec else None))
     return rows
 
 
