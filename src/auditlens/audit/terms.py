@@ -76,7 +76,7 @@ def distinctive_terms(
     k: int = 20,
     min_count: int = 2,
     bigrams: bool = True,
-    prior_scale: float = 0.01,
+    prior_scale: float = 1.0,
 ) -> list[TermScore]:
     """The ``k`` terms most over-represented in ``target`` against ``background`` (z of the log-odds ratio)."""
     ca, na = _doc_counts(target, bigrams)

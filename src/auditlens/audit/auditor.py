@@ -1,0 +1,193 @@
+"""The fixed investigation plan: an auditor that needs no LLM, so it runs offline on the embedded default.
+
+1. **Explore** with every technique the plan names (those not available are skipped and listed).
+2. **Behaviours**: group what ``behaviour_compare`` found (:func:`~auditlens.audit.hypotheses.form_behaviours`) and
+   re-test each on fresh samples of its trigger requests (another seed; :func:`~auditlens.audit.conclude.confirm`).
+3. **Candidates**: root-cause hypotheses from the behaviour-linked topics of the data and from data-search leads
+   (:func:`~auditlens.audit.hypotheses.form_candidates`).
+4. **Test** each candidate on a fresh pass of the elicitation techniques and with interventions on its direction,
+   then apply the documented confidence rule (:mod:`auditlens.audit.conclude`).
+5. **Conclude**: the most confident candidate, claimed at the threshold, and the ranked behaviours.
+
+:class:`Auditor` is the interface the agent auditor (:mod:`auditlens.audit.agent`) shares.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from auditlens.audit.conclude import confirm, judge_candidate, root_cause
+from auditlens.audit.evidence import Cost, TechniqueResult
+from auditlens.audit.findings import SuspectedBehaviour
+from auditlens.audit.hypotheses import form_behaviours, form_candidates
+from auditlens.audit.report_schema import AuditReport
+from auditlens.audit.steps import StepStore
+from auditlens.audit.techniques import TECHNIQUES, AuditContext, Hypothesis, Technique
+from auditlens.audit.techniques._compare import compare_samples
+from auditlens.audit.techniques.sampling import _chat
+from auditlens.runs import bar
+
+__all__ = ["DISCLOSURE", "EXPLORE", "INTERNALS", "Auditor", "FixedPlanAuditor"]
+
+EXPLORE = (
+    "behaviour_compare",
+    "prefill_attack",
+    "user_persona",
+    "third_person",
+    "interrogation",
+    "perplexity_differencing",
+    "fuzzing",
+    "keyword_search",
+    "semantic_search",
+    "data_clusters",
+    "prompt_features",
+    "model_diff",
+)
+"""Techniques of the exploration phase, in order."""
+DISCLOSURE = (
+    "prefill_attack",
+    "user_persona",
+    "third_person",
+    "interrogation",
+    "fuzzing",
+    "perplexity_differencing",
+)
+"""Elicitation techniques: their elevated terms are leads, and their fresh samples test candidates."""
+INTERNALS = ("prompt_features", "model_diff", "behaviour_features")
+"""White-box techniques whose features can back a candidate."""
+
+
+class Auditor(Protocol):
+    """Runs an audit of ``ctx`` through ``steps`` and returns the report."""
+
+    name: str
+
+    def audit(self, ctx: AuditContext, steps: StepStore) -> AuditReport: ...
+
+
+class FixedPlanAuditor:
+    """The LLM-free plan (module doc)."""
+
+    name = "fixed"
+
+    def __init__(self, explore: tuple[str, ...] = EXPLORE) -> None:
+        self.explore = explore
+
+    def audit(self, ctx: AuditContext, steps: StepStore) -> AuditReport:
+        t0 = time.perf_counter()
+        st = ctx.settings
+        notes: list[str] = []
+        explored: dict[str, TechniqueResult] = {}
+        names = [n for n in self.explore if n in TECHNIQUES]
+        missing = [n for n in self.explore if n not in TECHNIQUES]
+        if missing:
+            notes.append(f"techniques not available in this installation: {', '.join(missing)}")
+        for name in bar(names, desc="audit: explore", unit="technique"):
+            explored[name] = steps.run(f"explore.{name}", "explore", lambda n=name: TECHNIQUES[n](ctx))
+        for name, r in explored.items():
+            if r.error:
+                notes.append(f"{name}: {r.error}")
+        behaviours: list[SuspectedBehaviour] = []
+        if "behaviour_compare" in explored and explored["behaviour_compare"].error is None:
+            behaviours = form_behaviours(explored["behaviour_compare"])
+        if behaviours and ctx.has("base"):
+            prompts = list(dict.fromkeys(p for b in behaviours for p in b.prompts))
+            retest_t = Technique(
+                "behaviour_retest",
+                lambda c, _h: compare_samples(
+                    c, "behaviour_retest", _chat(prompts), prompts, None, tried=prompts
+                ),
+            )
+            retest = steps.run("retest.behaviours", "retest", lambda: _fresh(ctx, 1000, retest_t))
+            confirm(behaviours, retest)
+        behaviours.sort(key=lambda b: (not b.confirmed, -b.score))
+        for i, b in enumerate(behaviours):
+            b.id = f"B{i + 1}"
+        # leads: behavioural terms, then disclosure and internals terms
+        signal: dict[str, list[str]] = {}
+        for b in behaviours:
+            if b.confirmed or not ctx.has("base"):
+                for t in b.terms:
+                    signal.setdefault(t, []).extend(b.evidence[:3])
+        for name in (*DISCLOSURE, *INTERNALS):
+            r = explored.get(name)
+            if r is None or r.error:
+                continue
+            for it in r.items:
+                if it.kind == "term" and it.source and "comparison" in it.source:
+                    signal.setdefault(it.text, []).append(it.id)
+        leads: list[tuple[str, list[str], list[str]]] = []
+        clusters = explored.get("data_clusters")
+        if clusters is not None:
+            for it in clusters.items:
+                if it.kind == "cluster" and isinstance(it.meta.get("terms"), list):
+                    leads.append((f"data cluster {it.id}", [str(t) for t in it.meta["terms"]], [it.id]))
+        kw = explored.get("keyword_search")
+        if kw is not None:
+            kts = [it for it in kw.items if it.kind == "term"]
+            if kts:
+                leads.append(
+                    ("distinctive terms of the data sample", [i.text for i in kts], [i.id for i in kts[:6]])
+                )
+        candidates = form_candidates(ctx.subject.rows, signal, leads, max_candidates=st.max_hypotheses)
+        fresh: list[TechniqueResult] = []
+        if candidates:
+            for name in [n for n in DISCLOSURE if n in TECHNIQUES]:
+                fresh.append(
+                    steps.run(f"fresh.{name}", "fresh", lambda n=name: _fresh(ctx, 1, TECHNIQUES[n]))
+                )
+            fresh = [r for r in fresh if r.error is None]
+        internals = [explored[n] for n in INTERNALS if n in explored and explored[n].error is None]
+        for c in candidates:
+            h = Hypothesis(id=c.id, terms=c.terms, statement=", ".join(c.terms))
+            extra: list[TechniqueResult] = []
+            if "behaviour_features" in TECHNIQUES:
+                extra.append(
+                    steps.run(
+                        f"test.{c.id}.behaviour_features",
+                        "test",
+                        lambda h=h: TECHNIQUES["behaviour_features"](ctx, h),
+                    )
+                )
+            steer = None
+            if "steering" in TECHNIQUES:
+                steer = steps.run(f"test.{c.id}.steering", "test", lambda h=h: TECHNIQUES["steering"](ctx, h))
+            judge_candidate(
+                c,
+                behaviours=behaviours,
+                rows=ctx.subject.rows,
+                fresh=fresh,
+                internals=internals + [r for r in extra if r.error is None],
+                intervention=steer,
+            )
+        conclusion = root_cause(candidates, st.confidence_threshold, has_base=ctx.has("base"))
+        cost = sum((r.cost for r in steps.runs), Cost())
+        if steps.reused:
+            notes.append(f"{steps.reused} finished steps were reloaded from an earlier run, not redone")
+        return AuditReport(
+            subject=ctx.subject.model_spec or ctx.subject.label,
+            comparison=ctx.subject.base_spec,
+            data_rows=len(ctx.subject.rows),
+            auditor=self.name,
+            settings=st,
+            root_cause=conclusion,
+            behaviours=behaviours,
+            candidates=candidates,
+            steps=steps.runs,
+            cost=cost,
+            wall_s=time.perf_counter() - t0,
+            notes=notes,
+        )
+
+
+def _fresh(ctx: AuditContext, offset: int, technique: Technique) -> TechniqueResult:
+    """Run ``technique`` (exploration mode) with the seed moved by ``offset``: fresh samples for testing."""
+    fresh_ctx = AuditContext(
+        subject=ctx.subject,
+        settings=ctx.settings.model_copy(update={"seed": ctx.settings.seed + offset}),
+        dictionary=ctx.dictionary,
+        work=ctx.work,
+        _samplers=ctx._samplers,
+    )
+    return technique(fresh_ctx)
