@@ -25,7 +25,7 @@ from auditlens.audit.background import background_texts
 from auditlens.audit.errors import AuditError
 from auditlens.audit.evidence import Cost, TechniqueResult
 from auditlens.audit.report_schema import AuditReport
-from auditlens.audit.terms import distinctive_terms, term_set
+from auditlens.audit.terms import distinctive_terms
 from auditlens.organisms.spec import ObjectiveSpec
 from auditlens.runs import Proportion, read_json
 
