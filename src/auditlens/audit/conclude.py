@@ -148,6 +148,7 @@ def root_cause(candidates: Sequence[Candidate], threshold: float, *, has_base: b
             claimed=True,
             statement=best.statement,
             terms=best.terms,
+            quote=best.quote,
             confidence=best.confidence,
             candidate=best.id,
             evidence=best.evidence,
