@@ -31,6 +31,7 @@ takes any reference :class:`~auditlens.models.hooked.HookedModel`, e.g. Gemma 3 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 from auditlens.audit.errors import AuditError
@@ -106,7 +107,24 @@ def perplexity_differencing_with(
     *,
     reference_label: str | None = None,
 ) -> TechniqueResult:
-    """Perplexity differencing of the audited model against ``reference`` (any model, any tokenizer)."""
+    """Perplexity differencing of the audited model against ``reference`` (any model, any tokenizer). The cost
+    is the whole run's: the audited model's sampling and scoring, the reference's scoring, the wall time."""
+    t0 = time.perf_counter()
+    own = ctx.sampler.cost.model_copy()
+    res = _run(ctx, reference, hypothesis, reference_label)
+    res.cost = res.cost + _spent(ctx.sampler.cost, own)
+    res.cost.seconds = time.perf_counter() - t0
+    return res
+
+
+def _run(
+    ctx: AuditContext,
+    reference: HookedModel | ModelSampler,
+    hypothesis: Hypothesis | None,
+    reference_label: str | None,
+) -> TechniqueResult:
+    """The technique; its cost holds the reference's spending unless the reference is one of ``ctx``'s counted
+    samplers (the :class:`~auditlens.audit.techniques.base.Technique` wrapper adds those)."""
     if isinstance(reference, HookedModel) and reference is ctx.subject.model:
         raise AuditError(
             "the reference model of perplexity differencing is the audited model itself",
@@ -222,4 +240,4 @@ def perplexity_differencing(ctx: AuditContext, hypothesis: Hypothesis | None = N
     base = ctx.base_sampler
     if base is None:  # pragma: no cover - the registry checks the need first
         raise AuditError("perplexity differencing needs a reference model", hint="give a base model")
-    return perplexity_differencing_with(ctx, base, hypothesis, reference_label=f"base {base.hm.model_id}")
+    return _run(ctx, base, hypothesis, f"base {base.hm.model_id}")
