@@ -26,7 +26,10 @@ try:
 except ImportError:  # pragma: no cover - CPython builds _blake2 in
     from hashlib import blake2s
 
-import _worker
+if __package__:  # imported as part of auditlens (the tests)
+    from auditlens.monitor.sandbox import _worker
+else:  # imported by _boot.py from the package folder
+    import _worker
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
