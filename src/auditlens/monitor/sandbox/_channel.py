@@ -20,6 +20,7 @@ import marshal
 import os
 import signal
 import sys
+import time
 
 try:
     from _blake2 import blake2s
@@ -224,9 +225,18 @@ class Worker:
                 return reply
 
     def _gone(self) -> WorkerFailed:
+        """The failure for a worker whose pipe closed: how it ended, if it did (it may only have closed its end)."""
+        for _ in range(20):
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+                break
+            time.sleep(0.005)
+        if self.status is None:
+            self.kill()
+            return WorkerFailed("error", "the program's process closed its pipes")
         self.kill()
-        status, reason = exit_reason(self.status or 0)
-        return WorkerFailed(status, reason)
+        return WorkerFailed(*exit_reason(self.status))
 
     def close(self, wait_s: float) -> None:
         """Ask the worker to flush its output and exit; kill it if it has not within ``wait_s`` (so that no

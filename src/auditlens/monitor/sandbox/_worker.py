@@ -224,6 +224,7 @@ def _call(req: tuple[object, ...], ns: dict[str, object], entry: object, cap: in
 
 
 def main() -> None:
+    """Serve requests until ``exit`` or the end of the request pipe."""
     ns: dict[str, object] = {"__name__": "__candidate__"}
     entry: object = None
     cap = 1 << 22
