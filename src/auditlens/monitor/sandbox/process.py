@@ -1,8 +1,9 @@
 """Process isolation: one untrusted program in one confined child process.
 
 :func:`launch` starts ``python -I -S _boot.py`` in a fresh temporary folder with a scrubbed environment, its own
-process group and (as root) a dedicated uid; the child confines itself (``_boot.py``) and reports which layers
-took effect. The parent pumps stdout, stderr and the results pipe under the wall-clock, stall and output limits,
+process group and (as root) a dedicated uid; its configuration (and, in the harness modes, the payload) goes
+down its stdin, never on its command line. The child confines itself (``_boot.py``) and reports which layers
+took effect; in the harness modes only result lines carrying the batch key's MAC are kept. The parent pumps stdout, stderr and the results pipe under the wall-clock, stall and output limits,
 then kills everything the run left (the process group, and every process of the uid). :func:`classify` maps a
 finished process to an :class:`~auditlens.monitor.sandbox.ExecStatus`. :func:`run_script` runs a program as
 ``__main__``; :func:`run_many` runs several sandboxed jobs in a small thread pool.
