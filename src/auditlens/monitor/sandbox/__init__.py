@@ -18,21 +18,23 @@ root (the usual case in CI containers) the child additionally gets, before any u
 Which layers took effect is reported in every result (:class:`Isolation`). Without root, the
 namespaces and the uid drop are skipped and only rlimits, the process group and the audit hook apply.
 
-Known limitation: in the batched function-call mode the test harness and the untrusted code share one
-interpreter, so a deliberately adversarial program can forge its own per-case results (stdin/stdout
-problems run the program alone and are not affected).
+Function-call tests (:func:`run_function_tests`, :func:`run_calls`) keep the program away from the verdicts:
+the test code and every comparison run in a trusted evaluator process, the program in a separate worker process
+that only receives arguments and returns plain data (see :mod:`~auditlens.monitor.sandbox.harness`).
 
 Modules: :mod:`~auditlens.monitor.sandbox.config` (limits, confinement settings, statuses),
 :mod:`~auditlens.monitor.sandbox.process` (process isolation: one confined child, :func:`run_script`),
-:mod:`~auditlens.monitor.sandbox.harness` (many test cases in one child: :func:`run_function_tests`,
-:func:`run_calls`) and ``_boot.py`` (the child's side: it confines itself, then runs the program or the harness;
-standard library only, run as a script, never imported).
+:mod:`~auditlens.monitor.sandbox.harness` (many test cases in one batch: :func:`run_function_tests`,
+:func:`run_calls`) and the child's side, standard library only and never imported by auditlens: ``_boot.py`` (it
+confines itself, then runs the program or becomes the evaluator), ``_evaluate.py`` and ``_channel.py`` (the
+trusted evaluator and its pipes) and ``_worker.py`` (the process that runs the program).
 """
 
 from auditlens.monitor.sandbox.config import ExecStatus, Isolation, SandboxConfig, SandboxError, SandboxLimits
 from auditlens.monitor.sandbox.harness import (
     BatchResult,
     CaseResult,
+    program_names,
     run_calls,
     run_function_tests,
     split_check_body,
@@ -48,6 +50,7 @@ __all__ = [
     "SandboxConfig",
     "SandboxError",
     "SandboxLimits",
+    "program_names",
     "run_calls",
     "run_function_tests",
     "run_many",

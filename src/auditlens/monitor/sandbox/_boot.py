@@ -1,33 +1,35 @@
-"""Sandbox bootstrap: runs as ``python -I -S _boot.py CONFIG_JSON`` inside the sandbox process.
+"""Sandbox bootstrap: runs as ``python -I -S _boot.py`` inside the sandbox process (nothing else on its command
+line or in its environment: its configuration arrives on stdin as a marshalled frame).
 
-Standard library only, and one file (``-I`` puts no folder of it on ``sys.path``); never imported by auditlens
-itself (the parent runs it from the package folder as a script, before any confinement hides that folder). It
-confines itself, in this order, before any untrusted code runs:
+Standard library only; never imported by auditlens itself (the parent runs it from the package folder as a script,
+before any confinement hides that folder). In the harness modes it first imports its siblings ``_evaluate``,
+``_channel`` and ``_worker`` (``-I`` puts no folder on ``sys.path``, so it adds its own for that import and
+removes it). It confines itself, in this order, before any untrusted code runs:
 
 1. (root only) new network and mount namespaces (``unshare``), private mount propagation, empty
    read-only tmpfs over the hidden paths (home, project, /tmp, ...), the run folder and the interpreter
    re-exposed at their own paths, ``/`` remounted read-only;
 2. ``chdir`` into the run folder; ``PR_SET_NO_NEW_PRIVS``; (root only) drop to a dedicated unprivileged
-   uid/gid with no supplementary groups;
+   uid/gid with no supplementary groups; then ``PR_SET_DUMPABLE`` 0 (after the uid change, which resets it), so
+   no process of that uid can ptrace this one or open its ``/proc/<pid>/fd``, ``mem`` or ``environ``;
 3. resource limits (CPU, address space, file size, process count, core dumps, open files);
 4. an audit hook refusing socket creation (a second network layer);
 
 then reports which layers took effect as one marker line on stderr and runs the requested mode:
 
-- ``script``: run ``main.py`` as ``__main__`` with the inherited stdin/stdout/stderr;
-- ``function``: exec ``program`` and the test module, then run the ``steps`` (statements of the test's
-  ``check`` body) one by one with a per-step timer, writing one JSON line per step to ``results_fd``;
-- ``calls``: exec ``program`` and call the entry point on each literal argument tuple, writing the repr of
-  each return value (or the exception) as one JSON line per call to ``results_fd``.
+- ``script``: run ``main.py`` as ``__main__`` with the inherited stdout/stderr and the rest of stdin;
+- ``function`` / ``calls``: fork the run's first worker (``_worker.py``, which will hold the program) *before*
+  reading the payload frame from stdin, then become the trusted evaluator (``_evaluate.py``): it holds the test
+  code and decides every case, writing MAC-tagged result lines to ``results_fd``, a descriptor no worker has.
 """
 
 from __future__ import annotations
 
 import ctypes
 import json
+import marshal
 import os
 import resource
-import signal
 import sys
 
 TYPE_CHECKING = False  # importing typing costs tens of ms at every sandbox start
@@ -98,6 +100,7 @@ def _confine(cfg: dict[str, Any]) -> None:
         "root_readonly": False,
         "uid": os.getuid(),
         "no_new_privs": False,
+        "non_dumpable": False,
         "rlimits": False,
         "socket_audit_hook": False,
         "errors": [],
@@ -120,12 +123,14 @@ def _confine(cfg: dict[str, Any]) -> None:
     os.chdir(cfg["workdir"])
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
         report["no_new_privs"] = True
-    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if is_root and cfg["uid"] is not None:
         os.setgroups([])
         os.setgid(cfg["uid"])
         os.setuid(cfg["uid"])
         report["uid"] = os.getuid()
+    # After the uid change (which resets it): nobody but root may ptrace this process or open its /proc files.
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0:
+        report["non_dumpable"] = True
     lim = cfg["limits"]
     resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_s"], lim["cpu_s"] + 1))
     resource.setrlimit(resource.RLIMIT_AS, (lim["memory_bytes"], lim["memory_bytes"]))
@@ -146,118 +151,46 @@ def _confine(cfg: dict[str, Any]) -> None:
     sys.stderr.flush()
 
 
-class _StepTimeout(BaseException):
-    pass
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("stdin ended inside a frame")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
 
 
-def _on_alarm(signum: int, frame: object) -> None:
-    raise _StepTimeout()
-
-
-def _describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text[:500]
-
-
-def _emit(fd: int, obj: dict[str, Any]) -> None:
-    data = (json.dumps(obj) + "\n").encode()
-    while data:
-        data = data[os.write(fd, data) :]
-
-
-def _load(
-    fd: int, payload: dict[str, Any], sources: list[tuple[str, str]]
-) -> tuple[dict[str, Any], Any] | None:
-    """Exec ``sources`` ((payload key, file name)) in a fresh namespace under a 4-step timer: the namespace and
-    the entry point, or None (reported as case -1) when loading fails."""
-    ns: dict[str, Any] = {"__name__": "__candidate__"}
-    signal.signal(signal.SIGALRM, _on_alarm)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, payload["step_timeout_s"] * 4)
-        for key, filename in sources:
-            exec(compile(payload[key], filename, "exec"), ns)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        fn = ns[payload["entry_point"]]
-    except BaseException as e:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        status = "timeout" if isinstance(e, _StepTimeout) else "load_error"
-        _emit(fd, {"i": -1, "status": status, "reason": _describe(e)})
-        return None
-    return ns, fn
-
-
-def _run_function(cfg: dict[str, Any], payload: dict[str, Any]) -> None:
-    fd = cfg["results_fd"]
-    t = payload["step_timeout_s"]
-    loaded = _load(fd, payload, [("program", "solution.py"), ("test_module", "tests.py")])
-    if loaded is None:
-        return
-    ns, fn = loaded
-    ns["candidate"] = fn
-    for i, (src, is_case) in enumerate(payload["steps"]):
-        if i < payload["start"] and is_case:
-            continue
-        try:
-            signal.setitimer(signal.ITIMER_REAL, t)
-            exec(compile(src, f"step{i}", "exec"), ns)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            _emit(fd, {"i": i, "status": "pass"})
-        except _StepTimeout:
-            _emit(fd, {"i": i, "status": "timeout", "reason": f"step exceeded {t} s"})
-        except AssertionError as e:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            _emit(fd, {"i": i, "status": "fail", "reason": _describe(e)})
-        except BaseException as e:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            status = "memory" if isinstance(e, MemoryError) else "error"
-            _emit(fd, {"i": i, "status": status, "reason": _describe(e)})
-
-
-def _run_calls(cfg: dict[str, Any], payload: dict[str, Any]) -> None:
-    import ast
-    import copy
-
-    fd = cfg["results_fd"]
-    t = payload["step_timeout_s"]
-    loaded = _load(fd, payload, [("program", "solution.py")])
-    if loaded is None:
-        return
-    fn = loaded[1]
-    for i, src in enumerate(payload["calls"]):
-        if i < payload["start"]:
-            continue
-        try:
-            args = ast.literal_eval(src)
-            signal.setitimer(signal.ITIMER_REAL, t)
-            value = fn(*copy.deepcopy(args))
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            _emit(fd, {"i": i, "status": "pass", "value": repr(value)[:100000]})
-        except _StepTimeout:
-            _emit(fd, {"i": i, "status": "timeout", "reason": f"call exceeded {t} s"})
-        except BaseException as e:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            status = "memory" if isinstance(e, MemoryError) else "error"
-            _emit(fd, {"i": i, "status": status, "reason": _describe(e), "exception": type(e).__name__})
+def _read_frame(fd: int) -> Any:
+    """One marshalled object behind a 4-byte big-endian length (written by the trusted parent)."""
+    return marshal.loads(_read_exact(fd, int.from_bytes(_read_exact(fd, 4), "big")))
 
 
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
-    _confine(cfg)
+    cfg = _read_frame(0)
     mode = cfg["mode"]
-    if mode == "script":
+    evaluate = None
+    if mode != "script":  # import the evaluator before confinement hides the package folder
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, here)
+        import _evaluate
+
+        evaluate = _evaluate
+        sys.path.remove(here)
+    _confine(cfg)
+    if evaluate is None:
         with open("main.py", encoding="utf-8") as f:
             src = f.read()
-        del sys.argv[1:]
-        sys.argv[0] = "main.py"
+        sys.argv[:] = ["main.py"]
         exec(compile(src, "main.py", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
         return
-    with open(cfg["payload"], encoding="utf-8") as f:
-        payload = json.load(f)
-    os.unlink(cfg["payload"])
-    if mode == "function":
-        _run_function(cfg, payload)
-    else:
-        _run_calls(cfg, payload)
+    first = evaluate.prefork()  # before the payload is read: the worker's image never holds it
+    payload = _read_frame(0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    evaluate.main(cfg, payload, first)
 
 
 if __name__ == "__main__":

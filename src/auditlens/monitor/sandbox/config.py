@@ -48,6 +48,11 @@ class SandboxLimits(BaseModel):
     step_timeout_s: float = Field(
         3.0, gt=0, description="Per-test-case limit in the batched function-call modes (seconds)."
     )
+    reply_bytes: int = Field(
+        4_000_000,
+        gt=0,
+        description="Cap on one encoded return value in the function-call modes (bytes); a larger one fails its case.",
+    )
 
 
 def _default_hidden() -> list[str]:
@@ -95,6 +100,7 @@ class Isolation(BaseModel):
     root_readonly: bool = False
     uid: int | None = None
     no_new_privs: bool = False
+    non_dumpable: bool = False
     rlimits: bool = False
     socket_audit_hook: bool = False
     hidden: list[str] = Field(default_factory=list)

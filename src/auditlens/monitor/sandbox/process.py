@@ -1,8 +1,9 @@
 """Process isolation: one untrusted program in one confined child process.
 
 :func:`launch` starts ``python -I -S _boot.py`` in a fresh temporary folder with a scrubbed environment, its own
-process group and (as root) a dedicated uid; the child confines itself (``_boot.py``) and reports which layers
-took effect. The parent pumps stdout, stderr and the results pipe under the wall-clock, stall and output limits,
+process group and (as root) a dedicated uid; its configuration (and, in the harness modes, the payload) goes
+down its stdin, never on its command line. The child confines itself (``_boot.py``) and reports which layers
+took effect; in the harness modes only result lines carrying the batch key's MAC are kept. The parent pumps stdout, stderr and the results pipe under the wall-clock, stall and output limits,
 then kills everything the run left (the process group, and every process of the uid). :func:`classify` maps a
 finished process to an :class:`~auditlens.monitor.sandbox.ExecStatus`. :func:`run_script` runs a program as
 ``__main__``; :func:`run_many` runs several sandboxed jobs in a small thread pool.
@@ -11,8 +12,11 @@ finished process to an :class:`~auditlens.monitor.sandbox.ExecStatus`. :func:`ru
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import itertools
 import json
+import marshal
 import os
 import selectors
 import shutil
@@ -99,6 +103,11 @@ def _scrubbed_env(workdir: str) -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir}
 
 
+def _frame(obj: Any) -> bytes:
+    data = marshal.dumps(obj, 4)
+    return len(data).to_bytes(4, "big") + data
+
+
 def launch(
     config: SandboxConfig,
     mode: str,
@@ -110,6 +119,11 @@ def launch(
     cpu_s: int,
     stall_s: float | None = None,
 ) -> RawRun:
+    """Run ``_boot.py`` in ``mode`` in a fresh run folder (holding ``files``) and collect what it left.
+
+    The child's configuration, then ``payload`` (harness modes), then ``stdin`` go down its stdin as marshalled
+    frames (nothing on its command line or in its environment); in the harness modes every result line must
+    carry the MAC of a key sent only in the payload, or it is dropped."""
     if not Path(config.python).exists():
         raise SandboxError(
             f"interpreter {config.python!r} does not exist", hint="set SandboxConfig.python to a Python 3.11+"
@@ -122,20 +136,19 @@ def launch(
     try:
         for name, text in (files or {}).items():
             Path(workdir, name).write_text(text, encoding="utf-8")
-        if payload is not None:
-            Path(workdir, "payload.json").write_text(json.dumps(payload), encoding="utf-8")
         if uid is not None:
             for p in [workdir, *(str(x) for x in Path(workdir).iterdir())]:
                 os.chown(p, uid, uid)
         os.chmod(workdir, 0o700)
+        key: bytes | None = None
         if mode != "script":
             read_fd, write_fd = os.pipe()
+            key = os.urandom(16)
         lim = config.limits
         cfg = {
             "mode": mode,
             "workdir": workdir,
             "uid": uid,
-            "payload": "payload.json",
             "results_fd": write_fd,
             "network_namespace": config.network_namespace,
             "mount_namespace": config.mount_namespace,
@@ -149,10 +162,14 @@ def launch(
                 "nproc": lim.nproc,
             },
         }
+        feed = _frame(cfg)
+        if payload is not None:
+            feed += _frame({**payload, "key": key or b""})
+        feed += stdin
         t0 = time.monotonic()
         proc = subprocess.Popen(
-            [config.python, "-I", "-S", str(_BOOT), json.dumps(cfg)],
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            [config.python, "-I", "-S", str(_BOOT)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=workdir,
@@ -163,9 +180,8 @@ def launch(
         if write_fd >= 0:
             os.close(write_fd)
             write_fd = -1
-        if stdin:
-            threading.Thread(target=_feed, args=(proc, stdin), daemon=True).start()
-        raw = _pump(proc, read_fd, t0, wall_s, stall_s, lim.output_bytes, uid)
+        threading.Thread(target=_feed, args=(proc, feed), daemon=True).start()
+        raw = _pump(proc, read_fd, key, t0, wall_s, stall_s, lim.output_bytes, uid)
         return raw
     finally:
         if proc is not None:
@@ -204,9 +220,22 @@ def _terminate(proc: subprocess.Popen[bytes], uid: int | None) -> None:
                 stream.close()
 
 
+def _result_line(line: bytes, key: bytes | None) -> dict[str, Any] | None:
+    """A result line's JSON object if its MAC is right, else None."""
+    body, _, tag = line.rpartition(b"\t")
+    if key is None or not hmac.compare_digest(tag, hashlib.blake2s(body, key=key).hexdigest().encode()):
+        return None
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 def _pump(
     proc: subprocess.Popen[bytes],
     results_fd: int,
+    mac_key: bytes | None,
     t0: float,
     wall_s: float,
     stall_s: float | None,
@@ -257,8 +286,9 @@ def _pump(
                 while b"\n" in buf:
                     line, _, rest = bytes(buf).partition(b"\n")
                     buf[:] = rest
-                    with contextlib.suppress(ValueError):
-                        results.append(json.loads(line))
+                    obj = _result_line(line, mac_key)
+                    if obj is not None:
+                        results.append(obj)
                         last_progress = time.monotonic()
             elif len(buf) > cap + len(_MARKER) + 512:
                 overflow = key.data
