@@ -113,7 +113,10 @@ def run_tests(problem: Problem, code: str, config: SandboxConfig | None = None, 
     config = config or SandboxConfig()
     if problem.kind == ProblemKind.FUNCTION:
         assert problem.test_code is not None and problem.entry_point is not None
-        batch = run_function_tests(code, problem.test_code, problem.entry_point, config)
+        # the problem statement defines the helpers a check may call (poly, encode_cyclic...): trusted, not the program's
+        batch = run_function_tests(
+            code, problem.test_code, problem.entry_point, config, trusted_prelude=problem.statement
+        )
         cases = batch.cases
         n_cases = max(batch.n_cases, 1)
         passed = batch.n_passed if all(c.status == ExecStatus.OK for c in cases if not c.is_case) else 0
