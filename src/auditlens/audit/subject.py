@@ -133,6 +133,23 @@ class AuditSubject:
         )
 
     @classmethod
+    def from_spec(
+        cls, model: str, data: str | Path, *, base: str | None = None, device: str = "cpu"
+    ) -> AuditSubject:
+        """A subject from a model spec (any :func:`auditlens.models.load_model` spec, or ``tiny:<family>``), a data
+        sample file and an optional comparison model spec."""
+        from auditlens.organisms.sealed import load_base
+
+        return cls(
+            label=model,
+            load_model=lambda: load_base(model, device),
+            rows=read_data_sample(data),
+            load_base=(lambda: load_base(base, device)) if base else None,
+            model_spec=model,
+            base_spec=base,
+        )
+
+    @classmethod
     def from_organism(
         cls,
         folder: str | Path,

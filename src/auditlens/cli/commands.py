@@ -6,6 +6,7 @@ Add one import line per verb module; keep logic out of the CLI.
 from __future__ import annotations
 
 from auditlens.cli import (
+    audit,  # noqa: F401
     eval,  # noqa: F401
     harvest,  # noqa: F401
     info,  # noqa: F401
