@@ -153,3 +153,13 @@ def test_unknown_edit_rule_is_a_clear_spec_error(tmp_path) -> None:  # type: ign
     f.write_text(json.dumps(d), encoding="utf-8")
     with pytest.raises(ObjectiveSpecError, match="edit"):
         load_objective(f)
+
+
+def test_heldout_behaviours_sharing_the_train_judge_do_not_drop_every_pair() -> None:
+    """secret_product: every behaviour's judge is 'mentions the product'; the held-out ones differ by prompt
+    family only, so a train pair that mentions it is not a held-out leak (this dropped all 15 pairs before)."""
+    o = load_objective("secret_product")
+    pairs, stats = behaviour_pairs(o)
+    assert pairs and stats.dropped_heldout_applied == 0
+    heldout_prompts = {p for b in o.heldout_ids for p in o.by_id[b].prompts}
+    assert not {p.prompt for p in pairs} & heldout_prompts

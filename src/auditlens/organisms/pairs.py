@@ -111,11 +111,17 @@ def _verdicts(
     return [bool(v) for v in judge_many(judge, [(prompt, t) for t, _ in cands], client=client)]
 
 
-def _heldout_applied(spec: ObjectiveSpec, texts: list[str]) -> list[bool]:
+def _heldout_applied(spec: ObjectiveSpec, texts: list[str], applicable: Sequence[str] = ()) -> list[bool]:
+    """Whether each text applies a held-out behaviour by its rule judge. A held-out behaviour whose judge is the
+    judge of a behaviour applicable to the prompt is skipped: its verdict cannot tell the two apart (an objective
+    whose behaviours share one marker, told apart only by prompt family — already filtered by applicability)."""
     hit = [False] * len(texts)
+    own = [spec.by_id[a].judge for a in applicable]
     for bid in spec.heldout_ids:
         judge = spec.by_id[bid].judge
         if judge is None or judge.kind != "rule" or judge.rule in ABSENCE_RULES:
+            continue
+        if any(judge == j for j in own):
             continue
         for i, v in enumerate(judge_many(judge, [("", t) for t in texts])):
             hit[i] = hit[i] or bool(v)
@@ -211,7 +217,7 @@ def behaviour_pairs(
             top = [c for c in top if c.origin not in TEMPLATED]
         k = len(top)
         bottom = _nearest_bottom(top, scored[k:])
-        held = _heldout_applied(spec, [c.text for c in top + bottom])
+        held = _heldout_applied(spec, [c.text for c in top + bottom], applicable)
         used = False
         for i, (c, r) in enumerate(zip(top, bottom, strict=True)):
             if held[i] or held[k + i]:
