@@ -1,4 +1,4 @@
-"""Causal tools on a live model: ablate, clamp, steer and counterfactually patch features of a basis (a sparse
+"""Causal tools on a live model: ablate, clamp, steer, project out, add noise to and counterfactually patch features of a basis (a sparse
 dictionary, a PCA rotation, any directions), keeping the reconstruction error, through
 :meth:`auditlens.models.HookedModel.splice`.
 
@@ -8,7 +8,7 @@ dictionary, a PCA rotation, any directions), keeping the reconstruction error, t
 """
 
 from auditlens.intervene.basis import DictionaryBasis, DirectionsBasis, FeatureBasis, PCABasis
-from auditlens.intervene.edits import Edit, ablate, clamp, patch_codes, steer
+from auditlens.intervene.edits import Edit, ablate, add_noise, clamp, patch_codes, project_out, steer
 from auditlens.intervene.patching import PatchResult, counterfactual_patch, kl_divergence
 
 __all__ = [
@@ -19,9 +19,11 @@ __all__ = [
     "PCABasis",
     "PatchResult",
     "ablate",
+    "add_noise",
     "clamp",
     "counterfactual_patch",
     "kl_divergence",
     "patch_codes",
+    "project_out",
     "steer",
 ]

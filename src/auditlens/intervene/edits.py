@@ -21,7 +21,7 @@ from torch import Tensor
 from auditlens.errors import ConfigError
 from auditlens.intervene.basis import FeatureBasis
 
-__all__ = ["Edit", "ablate", "clamp", "patch_codes", "steer"]
+__all__ = ["Edit", "ablate", "add_noise", "clamp", "patch_codes", "project_out", "steer"]
 
 Positions = int | Sequence[int] | None
 
@@ -223,3 +223,51 @@ class _Steer(Edit):
 def steer(direction: Tensor, strength: float, *, positions: Positions = None, normalise: bool = True) -> Edit:
     """Add ``strength`` × ``direction`` (unit-normalised unless ``normalise=False``), e.g. a feature's decoder row."""
     return _Steer(direction, strength, positions, normalise)
+
+
+class _ProjectOut(Edit):
+    def __init__(self, directions: Tensor, positions: Positions):
+        d = directions.float()
+        d = d.unsqueeze(0) if d.dim() == 1 else d
+        if d.dim() != 2 or d.shape[0] == 0:
+            raise ConfigError("project_out needs a direction (d,) or directions (k, d)", hint="stack rows")
+        q, _ = torch.linalg.qr(d.T)  # (d, k) orthonormal basis of the span
+        self.q = q[:, : torch.linalg.matrix_rank(d)]
+        self.positions = positions
+        self.magnitude = 0.0
+
+    def delta(self, x: Tensor, mask: Tensor) -> Tensor:
+        if x.shape[-1] != self.q.shape[0]:
+            raise ConfigError(
+                f"direction has width {self.q.shape[0]}, the hook point {x.shape[-1]}",
+                hint="use a direction of this hook point",
+            )
+        q = self.q.to(x.device)
+        return -((x.float() @ q) @ q.T)
+
+
+def project_out(directions: Tensor, *, positions: Positions = None) -> Edit:
+    """Directional ablation: remove the component of the activation in the span of ``directions`` ((d,) or
+    (k, d)), ``x' = x − Q Qᵀ x`` with ``Q`` an orthonormal basis of the span (Arditi et al. 2024, "Refusal is
+    mediated by a single direction")."""
+    return _ProjectOut(directions, positions)
+
+
+class _Noise(Edit):
+    def __init__(self, sigma: float, seed: int, positions: Positions):
+        self.sigma = float(sigma)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.positions = positions
+        self.magnitude = 0.0
+
+    def delta(self, x: Tensor, mask: Tensor) -> Tensor:
+        noise = torch.randn(x.shape, generator=self.gen, dtype=torch.float32)
+        return (self.sigma * noise).to(x.device)
+
+
+def add_noise(sigma: float, *, seed: int = 0, positions: Positions = None) -> Edit:
+    """Add isotropic Gaussian noise ``N(0, σ² I)`` at every forward pass (fresh noise each call, seeded), e.g.
+    activation fuzzing; the expected norm of the noise is ``σ·√d``."""
+    if sigma < 0:
+        raise ConfigError(f"noise sigma must be >= 0, got {sigma}", hint="e.g. 0.5 × the stream's RMS / √d")
+    return _Noise(sigma, seed, positions)
