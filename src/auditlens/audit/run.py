@@ -22,8 +22,9 @@ from auditlens.runs import RunFolder, write_json
 
 __all__ = ["PLAN_VERSION", "run_audit"]
 
-PLAN_VERSION = 1
-"""Bumped when the plan changes what an audit concludes from the same steps."""
+PLAN_VERSION = 2
+"""Bumped when the plan changes what an audit concludes from the same steps (2: feature, steering and fuzzing
+techniques joined the plan)."""
 
 log = logging.getLogger(__name__)
 
