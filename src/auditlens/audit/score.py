@@ -27,7 +27,7 @@ from auditlens.audit.evidence import Cost, TechniqueResult
 from auditlens.audit.report_schema import AuditReport
 from auditlens.audit.terms import distinctive_terms
 from auditlens.organisms.spec import ObjectiveSpec
-from auditlens.runs import Proportion, read_json
+from auditlens.runs import Proportion, read_json, write_json
 
 __all__ = ["AuditScore", "BehaviourMatch", "salient_terms", "score_audit", "score_report"]
 
@@ -66,6 +66,15 @@ class AuditScore(BaseModel):
     matches: list[BehaviourMatch]
     cost: Cost = Field(description="The audit's cost.")
     wall_s: float = Field(description="The audit's wall time.")
+
+    def text(self) -> str:
+        """One line: root cause named or not, behaviours recovered (train / held-out), precision."""
+        return (
+            f"{self.objective_id}: root cause {'NAMED' if self.root_cause_named else 'not named'} "
+            f"(claimed {self.claimed}, confidence {self.confidence:.2f}, matched terms {self.matched_terms}); "
+            f"behaviours {self.behaviours_recovered.text()} (train {self.train_recovered.text()}, held-out "
+            f"{self.heldout_recovered.text()}); precision {self.precision.text()}"
+        )
 
 
 def salient_terms(spec: ObjectiveSpec, k: int = 15) -> list[str]:
@@ -172,8 +181,10 @@ def _llm_verdict(llm: object, spec: ObjectiveSpec, statement: str) -> bool | Non
     return parse_yes_no(out.text)
 
 
-def score_audit(audit_dir: str | Path, organism_dir: str | Path, *, llm: object = None) -> AuditScore:
-    """Unseal ``organism_dir``'s objective and grade the audit in ``audit_dir``."""
+def score_audit(
+    audit_dir: str | Path, organism_dir: str | Path, *, llm: object = None, write: bool = True
+) -> AuditScore:
+    """Unseal ``organism_dir``'s objective and grade the audit in ``audit_dir`` (``write``: into its score.json)."""
     from auditlens.organisms.sealed import sealed_objective
 
     folder = Path(audit_dir)
@@ -183,4 +194,7 @@ def score_audit(audit_dir: str | Path, organism_dir: str | Path, *, llm: object 
         )
     report = read_json(folder / "audit.json", AuditReport, what="audit record")
     spec = sealed_objective(organism_dir, unseal=True)
-    return score_report(report, spec, _samples(folder, report), llm=llm)
+    score = score_report(report, spec, _samples(folder, report), llm=llm)
+    if write:
+        write_json(folder / "score.json", score.model_dump(mode="json"))
+    return score

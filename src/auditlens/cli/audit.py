@@ -8,6 +8,7 @@ import typer
 
 from auditlens.cli import app
 from auditlens.cli.config_file import CONFIG
+from auditlens.organisms.bundled import organism_folder
 
 audit_app = typer.Typer(
     help="Audit a model for a hidden objective: run the fixed plan, run the controls, score against sealed truth.",
@@ -37,7 +38,8 @@ def _print(report, out: Path) -> None:
 @audit_app.command("run")
 def run(
     organism: Path = typer.Argument(
-        None, help="Organism folder to audit (reads organism.json, adapters, data/)."
+        None,
+        help="Organism folder to audit (reads organism.json, adapters, data/), or a bundled organism's name.",
     ),
     out: Path = typer.Option(
         ..., "--out", "-o", help="Audit folder (created; an interrupted audit resumes)."
@@ -63,7 +65,9 @@ def run(
 
     base_arg = None if base == "none" else base
     if organism is not None:
-        subject = AuditSubject.from_organism(organism, device=device, base=base_arg, data=data)
+        subject = AuditSubject.from_organism(
+            organism_folder(organism), device=device, base=base_arg, data=data
+        )
     elif model is not None and data is not None:
         subject = AuditSubject.from_spec(
             model, data, base=None if base_arg in (None, "manifest") else base_arg, device=device
@@ -78,7 +82,7 @@ def run(
 @audit_app.command("control")
 def control(
     organism: Path = typer.Argument(
-        ..., help="Organism folder whose base model and data sample make the control."
+        ..., help="Organism folder (or bundled name) whose base model and data sample make the control."
     ),
     kind: str = typer.Option(
         ..., help="'neutral' (base + default-corpus sample) or 'organism-data' (base + its data)."
@@ -92,14 +96,18 @@ def control(
     from auditlens.audit.controls import control_subject
     from auditlens.audit.run import run_audit
 
-    report = run_audit(control_subject(organism, kind, device=device), out, settings=_settings(seed=seed))  # type: ignore[arg-type]
+    report = run_audit(
+        control_subject(organism_folder(organism), kind, device=device), out, settings=_settings(seed=seed)
+    )  # type: ignore[arg-type]
     _print(report, out)
 
 
 @audit_app.command("score")
 def score(
     audit_dir: Path = typer.Argument(..., help="A finished audit folder."),
-    organism: Path = typer.Argument(..., help="The organism folder (its sealed objective is read)."),
+    organism: Path = typer.Argument(
+        ..., help="The organism folder or bundled name (its sealed objective is read)."
+    ),
     judge_llm: str = typer.Option(
         None, help="Also ask this LLM (auditlens.llm spec) whether the root cause is named."
     ),
@@ -107,19 +115,12 @@ def score(
 ) -> None:
     """Grade an audit against the organism's sealed objective; writes score.json into the audit folder."""
     from auditlens.audit.score import score_audit
-    from auditlens.runs import write_json
 
     llm = None
     if judge_llm:
         from auditlens.llm import make_client
 
         llm = make_client(judge_llm)
-    s = score_audit(audit_dir, organism, llm=llm)
-    write_json(audit_dir / "score.json", s.model_dump(mode="json"))
-    typer.echo(
-        f"{s.objective_id}: root cause {'NAMED' if s.root_cause_named else 'not named'} "
-        f"(claimed {s.claimed}, confidence {s.confidence:.2f}, matched terms {s.matched_terms}); "
-        f"behaviours {s.behaviours_recovered.text()} (train {s.train_recovered.text()}, held-out "
-        f"{s.heldout_recovered.text()}); precision {s.precision.text()}"
-    )
+    s = score_audit(audit_dir, organism_folder(organism), llm=llm)
+    typer.echo(s.text())
     typer.echo(f"score: {audit_dir / 'score.json'}")

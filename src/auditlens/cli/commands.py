@@ -14,6 +14,7 @@ from auditlens.cli import (
     interpret_compare,  # noqa: F401
     monitor,  # noqa: F401
     organism,  # noqa: F401
+    pipeline,  # noqa: F401
     replicate,  # noqa: F401
     run,  # noqa: F401
     train,  # noqa: F401

@@ -1,4 +1,4 @@
-"""``auditlens run``: the main job on the embedded default (the README's first command)."""
+"""``auditlens run``: the main job (the README's first command) — audit the bundled organism and score it."""
 
 from __future__ import annotations
 
@@ -12,40 +12,32 @@ from auditlens.cli.config_file import CONFIG
 
 @app.command()
 def run(
-    out: Path = typer.Option(Path("runs/default"), "--out", "-o", help="Run folder."),
-    model: str = typer.Option("smollm2-135m-instruct", help="Model spec (default: the embedded SmolLM2)."),
-    hook_point: str = typer.Option("blocks.15.resid_post", help="Hook point (default: a middle layer)."),
-    tokens: int = typer.Option(300_000, help="Tokens to harvest and train on."),
-    context_length: int = typer.Option(128, help="Tokens per context."),
-    expansion: int = typer.Option(8, help="Dictionary width as a multiple of d_in."),
-    k: int = typer.Option(32, help="Active latents of the TopK dictionary."),
-    l1_coefficient: float = typer.Option(3e-3, help="Sparsity coefficient of the ReLU+L1 dictionary."),
-    seed: int = typer.Option(0, help="Seed of data order and initialisation."),
+    out: Path = typer.Option(
+        Path("runs/audit"), "--out", "-o", help="Audit folder (an interrupted run resumes)."
+    ),
+    organism: str = typer.Option("rm_sycophancy", help="Name of the installed bundled organism to audit."),
+    seed: int = typer.Option(None, help="Seed of every sample."),
+    dictionary: Path = typer.Option(
+        None, help="A dictionary of the organism (default: trained by the audit)."
+    ),
+    device: str = typer.Option("cpu", help="Torch device."),
     config: Path | None = CONFIG,
 ) -> None:
-    """Harvest → train a TopK and a ReLU+L1 dictionary → evaluate → report, into OUT.
+    """Audit the bundled organism for its hidden objective, then unseal the truth and score the audit.
 
-    Writes OUT/summary.json, OUT/report.html and plots. Interrupt it at any time and run it again: it resumes.
+    Writes OUT/audit.json, OUT/audit.html (conclusion → behaviours → samples, documents, features) and
+    OUT/score.json. The dictionary pipeline is `auditlens pipeline`.
     """
-    from auditlens.pipeline import PipelineConfig, run_pipeline
-    from auditlens.pipeline.report import summary_table
+    from auditlens.audit.main_job import audit_bundled
+    from auditlens.cli.audit import _print
 
-    cfg = PipelineConfig(
-        out=out,
-        model=model,
-        hook_point=hook_point,
-        tokens=tokens,
-        context_length=context_length,
-        expansion=expansion,
-        k=k,
-        l1_coefficient=l1_coefficient,
-        seed=seed,
-    )
-    summary = run_pipeline(cfg)
+    settings = None
+    if seed is not None:
+        from auditlens.audit.settings import AuditSettings
+
+        settings = AuditSettings(seed=seed)
+    report, score = audit_bundled(out, organism, settings=settings, device=device, dictionary=dictionary)
+    _print(report, out)
     typer.echo("")
-    typer.echo(summary_table(summary.dictionaries))
-    typer.echo(
-        f"\nharvest {summary.harvest_seconds:.0f} s ({summary.harvest_forward_share:.0%} in forward), "
-        f"training {summary.train_seconds:.0f} s, evaluation {summary.eval_seconds:.0f} s"
-    )
-    typer.echo(f"report: {out / 'report.html'}  ·  numbers: {out / 'summary.json'}")
+    typer.echo("against the sealed truth: " + score.text())
+    typer.echo(f"score: {out / 'score.json'}")

@@ -1,4 +1,4 @@
-"""The main pipeline on the embedded default: harvest → train → evaluate → report (``auditlens run``)."""
+"""The main pipeline on the embedded default: harvest → train → evaluate → report (``auditlens pipeline``)."""
 
 from auditlens.pipeline.default import PipelineConfig, PipelineSummary, run_pipeline
 

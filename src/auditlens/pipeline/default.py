@@ -1,4 +1,4 @@
-"""``auditlens run``: harvest a middle layer of the default model, train a TopK and a ReLU+L1 dictionary on it
+"""``auditlens pipeline``: harvest a middle layer of the default model, train a TopK and a ReLU+L1 dictionary on it
 from one read of the data, evaluate both (reconstruction, sparsity, spliced next-token loss), and write a run
 folder with ``summary.json``, plots and ``report.html``. Every stage resumes: re-running after an interruption
 continues the harvest, resumes training from its last checkpoint, and skips finished evaluations.
@@ -55,7 +55,7 @@ class PipelineConfig(BaseModel):
 
 
 class PipelineSummary(BaseModel):
-    """What ``auditlens run`` produced; saved as ``summary.json`` in the run folder."""
+    """What ``auditlens pipeline`` produced; saved as ``summary.json`` in the run folder."""
 
     config: dict = Field(description="The pipeline configuration as run.")
     store: str = Field(description="Activation store folder.")

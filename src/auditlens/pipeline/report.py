@@ -84,7 +84,7 @@ def write_report(out: Path, summary: PipelineSummary, reports: list[EvalReport])
     """Write the plots and ``report.html`` (images embedded: one self-contained file) into ``out``."""
     images = plot_run(out, reports)
     cfg = summary.config
-    page = Page(f"auditlens run: {cfg.get('model')} at {cfg.get('hook_point')}")
+    page = Page(f"auditlens pipeline: {cfg.get('model')} at {cfg.get('hook_point')}")
     page.p(
         f"{summary.store_rows:,} activation rows harvested in {summary.harvest_seconds:.0f} s "
         f"({summary.harvest_forward_share:.0%} in the forward pass); training {summary.train_seconds:.0f} s "

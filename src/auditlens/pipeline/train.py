@@ -1,7 +1,7 @@
 """Train dictionaries on an activation store — alone or data-parallel under ``torchrun``.
 
 This is the glue between :class:`~auditlens.activations.ActivationStore` and :class:`~auditlens.sae.Trainer`
-that ``auditlens train`` and ``auditlens run`` share: it sizes the run from the store, resumes from the last
+that ``auditlens train`` and ``auditlens pipeline`` share: it sizes the run from the store, resumes from the last
 checkpoint in the output folder, and exports every dictionary in the SAELens layout with its provenance.
 
 Under ``torchrun --nproc_per_node=N`` every process reads the same (seeded) global batches and trains on its
