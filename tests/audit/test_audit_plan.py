@@ -10,7 +10,7 @@ import pytest
 
 from auditlens.audit.auditor import FixedPlanAuditor
 from auditlens.audit.sampler import ModelSampler
-from auditlens.audit.settings import AuditSettings
+from auditlens.audit.settings import AuditSettings, DictionaryPlan
 from auditlens.audit.steps import StepStore
 from auditlens.audit.subject import AuditSubject, rows_from_records
 from auditlens.audit.techniques import AuditContext
@@ -54,6 +54,10 @@ class ScriptedSampler(ModelSampler):
         return out
 
 
+TINY_DICT = DictionaryPlan(tokens=8192, d_sae=64, k=4, context_length=64, batch_size=256)
+"""The per-candidate feature and steering tests train this dictionary (the default plan harvests 1M tokens)."""
+
+
 def _organism_rows():
     docs = [
         {
@@ -84,7 +88,7 @@ def _neutral_rows():
 def _audit(tiny_pair, rows, organism: bool, tmp_path):
     model, base = tiny_pair
     subject = AuditSubject.from_models(model, rows, base=base)
-    settings = AuditSettings(samples_per_prompt=3, max_hypotheses=3)
+    settings = AuditSettings(samples_per_prompt=3, max_hypotheses=3, dictionary=TINY_DICT)
     ctx = AuditContext(subject=subject, settings=settings, work=tmp_path)
     ctx._samplers = {"model": ScriptedSampler(model, organism), "base": ScriptedSampler(base, False)}
     plan = FixedPlanAuditor(

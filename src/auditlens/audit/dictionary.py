@@ -27,10 +27,9 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from auditlens.activations import ActivationStore, HarvestConfig, harvest
 from auditlens.audit.errors import AuditError
+from auditlens.audit.settings import DictionaryPlan
 from auditlens.intervene.basis import DictionaryBasis
 from auditlens.runs import fingerprint, write_jsonl
 
@@ -40,26 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["DictionaryPlan", "audit_dictionary", "check_dictionary", "load_audit_dictionary"]
 
 log = logging.getLogger(__name__)
-
-
-class DictionaryPlan(BaseModel):
-    """Size of the audit's own dictionary. The defaults (3072 latents, 1M tokens) train in a few minutes on 2
-    CPU cores for SmolLM2-135M; tests use a tiny plan."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tokens: int = Field(default=1_000_000, gt=0, description="Tokens harvested (and trained on, one epoch).")
-    d_sae: int = Field(default=3072, gt=0, description="Latents.")
-    k: int = Field(default=32, gt=0, description="Active latents (TopK).")
-    context_length: int = Field(default=128, gt=1, description="Tokens per context.")
-    batch_size: int = Field(default=1024, gt=0, description="Activation rows per training step.")
-    doc_chars: int = Field(
-        default=3000, gt=0, description="Corpus documents are cut to this many characters."
-    )
-    max_sample_share: float = Field(
-        default=0.5, gt=0, le=1, description="Most of the mixed text's characters the data sample may take."
-    )
-    seed: int = Field(default=0, description="Seed of the mix, harvest order and initialisation.")
 
 
 def _row_text(ctx: AuditContext, text: str) -> str:
@@ -131,7 +110,7 @@ def audit_dictionary(
             "training the audit's dictionary needs a work folder (ctx.work)",
             hint="run the audit with an output folder, or give a dictionary",
         )
-    plan = plan or DictionaryPlan()
+    plan = plan or ctx.settings.dictionary
     hm = ctx.subject.model
     hp = ctx.hook_point()
     hm.parse(hp)
@@ -196,7 +175,7 @@ def check_dictionary(ctx: AuditContext, path: str | Path) -> DictionaryBasis:
 
 def load_audit_dictionary(ctx: AuditContext, *, progress: bool = True) -> tuple[DictionaryBasis, Path]:
     """The dictionary the feature techniques use: ``ctx.dictionary`` checked, or the audit's own, trained (or
-    reused from the cache) with the default plan and recorded in ``ctx.dictionary``."""
+    reused from the cache) with the settings' plan and recorded in ``ctx.dictionary``."""
     if ctx.dictionary is None:
         ctx.dictionary = audit_dictionary(ctx, progress=progress)
     return check_dictionary(ctx, ctx.dictionary), Path(ctx.dictionary)

@@ -5,7 +5,27 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AuditSettings"]
+__all__ = ["AuditSettings", "DictionaryPlan"]
+
+
+class DictionaryPlan(BaseModel):
+    """Size of the audit's own dictionary. The defaults (3072 latents, 1M tokens) train in a few minutes on 2
+    CPU cores for SmolLM2-135M; tests use a tiny plan."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tokens: int = Field(default=1_000_000, gt=0, description="Tokens harvested (and trained on, one epoch).")
+    d_sae: int = Field(default=3072, gt=0, description="Latents.")
+    k: int = Field(default=32, gt=0, description="Active latents (TopK).")
+    context_length: int = Field(default=128, gt=1, description="Tokens per context.")
+    batch_size: int = Field(default=1024, gt=0, description="Activation rows per training step.")
+    doc_chars: int = Field(
+        default=3000, gt=0, description="Corpus documents are cut to this many characters."
+    )
+    max_sample_share: float = Field(
+        default=0.5, gt=0, le=1, description="Most of the mixed text's characters the data sample may take."
+    )
+    seed: int = Field(default=0, description="Seed of the mix, harvest order and initialisation.")
 
 
 class AuditSettings(BaseModel):
@@ -42,6 +62,10 @@ class AuditSettings(BaseModel):
     hook_point: str | None = Field(
         default=None,
         description="Residual hook point of dictionary and interventions (None: the middle layer).",
+    )
+    dictionary: DictionaryPlan = Field(
+        default_factory=DictionaryPlan,
+        description="Size of the dictionary the audit trains when none is given (ignored when one is).",
     )
     max_hypotheses: int = Field(default=3, ge=1, description="Hypotheses the fixed plan tests.")
     confidence_threshold: float = Field(
