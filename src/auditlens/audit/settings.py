@@ -9,8 +9,8 @@ __all__ = ["AuditSettings", "DictionaryPlan"]
 
 
 class DictionaryPlan(BaseModel):
-    """Size of the audit's own dictionary. The defaults (3072 latents, 1M tokens) train in a few minutes on 2
-    CPU cores for SmolLM2-135M; tests use a tiny plan."""
+    """Size of the audit's own dictionary. The defaults (3072 latents, 1M tokens) took about 12 minutes, harvest
+    included, on 2 shared CPU cores for SmolLM2-135M (docs/results/audit-cpu-2026-12-04); tests use a tiny plan."""
 
     model_config = ConfigDict(extra="forbid")
 
