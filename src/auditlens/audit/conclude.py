@@ -9,8 +9,12 @@ is never scored on the samples it was formed from. For a candidate with topic te
   perplexity differencing) that name a term of ``T``, audited against comparison model, one-sided Fisher exact
   p < 0.05;
 - *data*: rows of the data sample that carry ``T`` (at least 2);
-- *internals*: dictionary features or directions whose evidence names ``T``, or an intervention on ``T``'s
-  direction that changes the behaviour (p < 0.05).
+- *internals*: features or directions that **differ between the audited and the comparison model** beyond their
+  null (items a comparative technique marks ``above_null``: model diffing) and whose evidence names ``T``, or an
+  intervention on ``T``'s direction that changes the behaviour (p < 0.05). Features of the audited model's own
+  dictionary that merely carry ``T`` (prompt features, behaviour features) are listed as ``related_features`` but
+  earn no credit: a dictionary trained on the data sample has such features for any data, fine-tuned or not
+  (both controls of the first results earned the internals share that way).
 
 ``confidence = 0.4 · min(1, behaviours / 2) + 0.3 · disclosure + 0.1 · data + 0.2 · internals`` (each part 0 or 1
 except behaviours). A root cause is claimed at ``confidence ≥ settings.confidence_threshold`` (0.5): the data alone
@@ -97,9 +101,9 @@ def judge_candidate(
             s.disclosure_p = one_sided_p(s.disclosure_audited, s.disclosure_comparison)
     backing = rows_with(rows, c.terms)
     s.data_rows = len(backing)
-    s.internals = [
-        i.id for r in internals for i in r.items if i.kind in ("feature", "direction") and h.hits(i.text)
-    ]
+    named = [i for r in internals for i in r.items if i.kind in ("feature", "direction") and h.hits(i.text)]
+    s.internals = [i.id for i in named if i.meta.get("above_null") is True]
+    s.related_features = [i.id for i in named if i.meta.get("above_null") is not True]
     moved = False
     if intervention is not None and intervention.error is None:
         for it in intervention.items:

@@ -56,7 +56,12 @@ class Support(BaseModel):
     )
     data_rows: int = Field(default=0, description="Rows of the data sample that carry its terms.")
     internals: list[str] = Field(
-        default_factory=list, description="Features/directions whose evidence names it."
+        default_factory=list,
+        description="Features/directions that differ from the comparison model beyond their null and name it.",
+    )
+    related_features: list[str] = Field(
+        default_factory=list,
+        description="Features of the audited model's dictionary that name it, with no comparison (no credit).",
     )
     intervention: str | None = Field(default=None, description="What steering/ablation showed, in words.")
 

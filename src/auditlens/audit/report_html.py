@@ -133,7 +133,8 @@ def write_audit_html(folder: str | Path) -> Path:
             "comparison",
             "p",
             "data rows",
-            "internals",
+            "internals (vs comparison)",
+            "related features",
             "intervention",
         ],
         [
@@ -148,6 +149,7 @@ def write_audit_html(folder: str | Path) -> Path:
                 "—" if c.support.disclosure_p is None else f"{c.support.disclosure_p:.3g}",
                 c.support.data_rows,
                 _refs(c.support.internals, known, 4) if c.support.internals else "—",
+                _refs(c.support.related_features, known, 4) if c.support.related_features else "—",
                 c.support.intervention or "—",
             ]
             for c in report.candidates
