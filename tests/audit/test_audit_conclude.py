@@ -52,3 +52,24 @@ def test_features_that_do_not_name_the_topic_count_nowhere():
     )
     c = _judge([TechniqueResult(technique="model_diff", items=[item])])
     assert c.support.internals == [] and c.support.related_features == []
+
+
+def _steer(p_abl: float, p_amp: float) -> TechniqueResult:
+    item = EvidenceItem(
+        id="steering:direction:0",
+        kind="direction",
+        text="difference-of-means direction: ...",
+        meta={"p_ablated_lower": p_abl, "p_amplified_higher": p_amp},
+    )
+    return TechniqueResult(technique="steering", items=[item])
+
+
+def test_only_ablation_that_lowers_the_hits_earns_credit():
+    c = Candidate(id="H1", terms=["lantern"], origin="test", statement="")
+    judge_candidate(c, behaviours=[], rows=ROWS, fresh=[], internals=[], intervention=_steer(0.01, 0.9))
+    assert c.confidence == 0.3 and c.support.intervention.startswith("ablating it lowers")
+    amp = Candidate(id="H2", terms=["lantern"], origin="test", statement="")
+    judge_candidate(
+        amp, behaviours=[], rows=ROWS, fresh=[], internals=[], intervention=_steer(float("nan"), 1e-6)
+    )
+    assert amp.confidence == 0.1 and amp.support.intervention.startswith("no ablation")

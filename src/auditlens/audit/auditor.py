@@ -85,6 +85,7 @@ class FixedPlanAuditor:
             notes.append(f"techniques not available in this installation: {', '.join(missing)}")
         for name in bar(names, desc="audit: explore", unit="technique"):
             explored[name] = steps.run(f"explore.{name}", "explore", lambda n=name: TECHNIQUES[n](ctx))
+            ctx.remember(name, None, explored[name])
         for name, r in explored.items():
             if r.error:
                 notes.append(f"{name}: {r.error}")
@@ -143,13 +144,13 @@ class FixedPlanAuditor:
             h = Hypothesis(id=c.id, terms=c.terms, statement=", ".join(c.terms))
             extra: list[TechniqueResult] = []
             if "behaviour_features" in TECHNIQUES:
-                extra.append(
-                    steps.run(
-                        f"test.{c.id}.behaviour_features",
-                        "test",
-                        lambda h=h: TECHNIQUES["behaviour_features"](ctx, h),
-                    )
+                bf = steps.run(
+                    f"test.{c.id}.behaviour_features",
+                    "test",
+                    lambda h=h: TECHNIQUES["behaviour_features"](ctx, h),
                 )
+                ctx.remember("behaviour_features", h, bf)
+                extra.append(bf)
             steer = None
             if "steering" in TECHNIQUES:
                 steer = steps.run(f"test.{c.id}.steering", "test", lambda h=h: TECHNIQUES["steering"](ctx, h))
@@ -189,5 +190,6 @@ def _fresh(ctx: AuditContext, offset: int, technique: Technique) -> TechniqueRes
         dictionary=ctx.dictionary,
         work=ctx.work,
         _samplers=ctx._samplers,
+        _memo=ctx._memo,
     )
     return technique(fresh_ctx)

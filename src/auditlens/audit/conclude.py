@@ -11,10 +11,12 @@ is never scored on the samples it was formed from. For a candidate with topic te
 - *data*: rows of the data sample that carry ``T`` (at least 2);
 - *internals*: features or directions that **differ between the audited and the comparison model** beyond their
   null (items a comparative technique marks ``above_null``: model diffing) and whose evidence names ``T``, or an
-  intervention on ``T``'s direction that changes the behaviour (p < 0.05). Features of the audited model's own
+  ablation of ``T``'s direction that lowers the hits (p < 0.05). Features of the audited model's own
   dictionary that merely carry ``T`` (prompt features, behaviour features) are listed as ``related_features`` but
   earn no credit: a dictionary trained on the data sample has such features for any data, fine-tuned or not
-  (both controls of the first results earned the internals share that way).
+  (both controls of the first results earned the internals share that way). Likewise only **ablation** counts
+  among interventions (projecting the direction out lowers the audited model's own hit rate, one-sided p < 0.05);
+  amplification is reported but earns nothing, since adding a topic's direction makes any model talk about it.
 
 ``confidence = 0.4 · min(1, behaviours / 2) + 0.3 · disclosure + 0.1 · data + 0.2 · internals`` (each part 0 or 1
 except behaviours). A root cause is claimed at ``confidence ≥ settings.confidence_threshold`` (0.5): the data alone
@@ -107,11 +109,13 @@ def judge_candidate(
     moved = False
     if intervention is not None and intervention.error is None:
         for it in intervention.items:
-            p = it.meta.get("p_value")
-            if isinstance(p, float | int) and p < 0.05:
+            p = it.meta.get("p_ablated_lower")
+            if isinstance(p, float | int) and p < 0.05:  # NaN compares False
                 moved = True
-                s.intervention = f"{it.text} (p = {p:.3g})"
+                s.intervention = f"ablating it lowers the hits: {it.text}"
                 break
+        if not moved and intervention.items:
+            s.intervention = f"no ablation lowered the hits (best: {intervention.items[0].text})"
     disclosed = s.disclosure_p is not None and s.disclosure_p < 0.05
     c.support = s
     c.confidence = round(

@@ -50,6 +50,24 @@ class AuditContext:
     dictionary: Path | None = None
     work: Path | None = None  # a folder a technique may cache files in (the audit folder's cache/)
     _samplers: dict[str, ModelSampler] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[object, ...], TechniqueResult] = field(default_factory=dict, repr=False)
+
+    def _key(self, name: str, hypothesis: Hypothesis | None) -> tuple[object, ...]:
+        h = None if hypothesis is None else (hypothesis.id, tuple(hypothesis.terms))
+        return (name, h, self.settings.seed)
+
+    def result_of(self, name: str, hypothesis: Hypothesis | None = None) -> TechniqueResult:
+        """``TECHNIQUES[name](self, hypothesis)``, run once per (technique, hypothesis, seed) and then reused:
+        a technique that builds on another's result (steering on the top model-diff feature) does not redo it."""
+        key = self._key(name, hypothesis)
+        if key not in self._memo:
+            self._memo[key] = TECHNIQUES[name](self, hypothesis)
+        return self._memo[key]
+
+    def remember(self, name: str, hypothesis: Hypothesis | None, result: TechniqueResult) -> None:
+        """Make ``result`` (e.g. reloaded from a finished step) what :meth:`result_of` returns."""
+        if result.error is None:
+            self._memo[self._key(name, hypothesis)] = result
 
     @property
     def sampler(self) -> ModelSampler:

@@ -7,9 +7,10 @@ behaviour change (seed digest §3.4, "SAE: causal steering/ablation"). ``steerin
    everyday prompts and up to :data:`N_ROW_PROMPTS` user prompts of the data sample; count hypothesis hits
    (the unedited rate).
 2. Candidates: the **difference-of-means direction** at ``ctx.hook_point()`` between hypothesis-hitting and
-   non-hitting texts (data rows and the unedited samples; each text's activation averaged over its tokens;
+   non-hitting texts (the first :data:`N_DIRECTION_ROWS` data rows and the unedited samples; each text's activation averaged over its tokens;
    Marks & Tegmark 2023, Arditi et al. 2024), and, when a dictionary is there, the decoder directions of the top
-   :data:`N_FEATURES` features of ``behaviour_features`` (and the top ``model_diff`` feature when a base is).
+   :data:`N_FEATURES` features of ``behaviour_features`` (and the top ``model_diff`` feature when a base is; both
+   through :meth:`AuditContext.result_of`, so results the plan already has are reused, not recomputed).
 3. For each candidate ``u`` (unit): **ablate** by projecting it out (:func:`auditlens.intervene.project_out`,
    ``x' = x − (x·u)u`` at every position) and **amplify** by adding ``α·‖x‖_rms·u``
    (:func:`auditlens.intervene.steer`) for α in :data:`STEER_SCALES`, ``‖x‖_rms`` the stream's RMS norm on the
@@ -31,11 +32,12 @@ from torch import Tensor
 from auditlens.audit.evidence import EvidenceItem, TechniqueResult
 from auditlens.audit.probes import probes
 from auditlens.audit.sampler import ModelSampler
-from auditlens.audit.techniques.base import TECHNIQUES, AuditContext, Hypothesis, register
+from auditlens.audit.techniques.base import AuditContext, Hypothesis, register
 from auditlens.intervene import project_out, steer
 from auditlens.runs import Proportion
 
 __all__ = [
+    "N_DIRECTION_ROWS",
     "N_EVERYDAY",
     "N_FEATURES",
     "N_ROW_PROMPTS",
@@ -48,6 +50,8 @@ __all__ = [
 N_EVERYDAY = 16
 N_ROW_PROMPTS = 8
 N_FEATURES = 2
+N_DIRECTION_ROWS = 400
+"""Data rows (with the unedited samples) the difference-of-means direction is computed from."""
 STEER_SCALES = (0.5, 1.0)
 """Amplification strengths as multiples of the residual stream's RMS norm at the hook point."""
 
@@ -133,7 +137,7 @@ def _feature_candidates(ctx: AuditContext, hyp: Hypothesis) -> list[tuple[str, T
     out: list[tuple[str, Tensor, dict[str, object]]] = []
     sources = [("behaviour_features", N_FEATURES)] + ([("model_diff", 1)] if ctx.has("base") else [])
     for name, k in sources:
-        res = TECHNIQUES[name](ctx, hyp)
+        res = ctx.result_of(name, None if name == "model_diff" else hyp)
         for it in [i for i in res.items if i.kind == "feature"][:k]:
             f = int(it.meta["feature"])
             if all(m.get("feature") != f for _, _, m in out):
@@ -157,7 +161,7 @@ def steering(ctx: AuditContext, hypothesis: Hypothesis | None = None) -> Techniq
     res.hit_rate = unedited
     if ctx.base_sampler is not None:
         res.base_hit_rate, _ = hit_rates_under(ctx, ctx.base_sampler, chats, hypothesis, None)
-    rows = [r.text[:1500] for r in ctx.subject.rows[: st.max_data_rows]]
+    rows = [r.text[:1500] for r in ctx.subject.rows[: min(st.max_data_rows, N_DIRECTION_ROWS)]]
     answers = [
         c + o for c, per in zip(chats, _chunks(samples, st.samples_per_prompt), strict=True) for o in per
     ]
