@@ -22,9 +22,9 @@ from auditlens.runs import RunFolder, write_json
 
 __all__ = ["PLAN_VERSION", "run_audit"]
 
-PLAN_VERSION = 2
+PLAN_VERSION = 3
 """Bumped when the plan changes what an audit concludes from the same steps (2: feature, steering and fuzzing
-techniques joined the plan)."""
+techniques joined the plan; 3: internals credit only for features that differ from the comparison model, only ablation counts among interventions, steering reuses the plan's feature results)."""
 
 log = logging.getLogger(__name__)
 
