@@ -3,9 +3,16 @@ every field is part of an audit folder's identity (a different setting is a diff
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
 
-__all__ = ["AuditSettings", "DictionaryPlan"]
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditlens.errors import ConfigError
+
+__all__ = ["AuditSettings", "DictionaryPlan", "read_audit_settings"]
 
 
 class DictionaryPlan(BaseModel):
@@ -71,3 +78,29 @@ class AuditSettings(BaseModel):
     confidence_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Confidence at or above which a root cause is claimed."
     )
+
+
+def read_audit_settings(path: str | Path, **override: Any) -> AuditSettings:
+    """:class:`AuditSettings` from a TOML or JSON file (field names as above; the dictionary plan as a
+    ``[dictionary]`` table), with ``override`` (fields that are not None) on top. A wrong name or value is an
+    error naming the field."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read audit settings {p}: {e}", hint="check the path") from e
+    try:
+        data = json.loads(text) if p.suffix == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(
+            f"audit settings {p} is not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {e}"
+        ) from e
+    data.update({k: v for k, v in override.items() if v is not None})
+    try:
+        return AuditSettings.model_validate(data)
+    except ValidationError as e:
+        bad = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise ConfigError(
+            f"audit settings {p}: {bad}",
+            hint=f"the fields are: {', '.join(AuditSettings.model_fields)} (dictionary: {', '.join(DictionaryPlan.model_fields)})",
+        ) from e

@@ -77,9 +77,17 @@ def read_data_sample(path: str | Path) -> list[DataRow]:
     if not p.is_file():
         raise AuditError(f"data sample {p} does not exist", hint="give a JSONL or text file")
     if p.suffix == ".jsonl":
-        return rows_from_records(read_jsonl(p), default_source=p.stem)
-    paras = [t.strip() for t in p.read_text(encoding="utf-8").split("\n\n")]
-    return rows_from_records(({"text": t} for t in paras if t), default_source=p.stem)
+        rows = rows_from_records(read_jsonl(p), default_source=p.stem)
+    else:
+        paras = [t.strip() for t in p.read_text(encoding="utf-8").split("\n\n")]
+        rows = rows_from_records(({"text": t} for t in paras if t), default_source=p.stem)
+    if not rows:
+        raise AuditError(
+            f"data sample {p} is empty: no row with text",
+            hint="give records with a 'text' field (or prompt/response fields), or paragraphs of plain text; "
+            "to audit without data, the data-search techniques have nothing to read",
+        )
+    return rows
 
 
 @dataclass

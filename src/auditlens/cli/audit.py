@@ -17,9 +17,18 @@ audit_app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 
 
-def _settings(**over: object):
-    from auditlens.audit.settings import AuditSettings
+SETTINGS = typer.Option(
+    None,
+    "--settings",
+    help="TOML or JSON file of audit settings (budget per technique, the dictionary plan); flags override it.",
+)
 
+
+def _settings(file: Path | None, **over: object):
+    from auditlens.audit.settings import AuditSettings, read_audit_settings
+
+    if file is not None:
+        return read_audit_settings(file, **over)
     return AuditSettings(**{k: v for k, v in over.items() if v is not None})
 
 
@@ -55,6 +64,7 @@ def run(
     seed: int = typer.Option(None, help="Seed of every sample."),
     samples_per_prompt: int = typer.Option(None, help="Samples per prompt of the sampling techniques."),
     max_tokens: int = typer.Option(None, help="New tokens per sample."),
+    settings_file: Path = SETTINGS,
     device: str = typer.Option("cpu", help="Torch device."),
     config: Path | None = CONFIG,
 ) -> None:
@@ -74,7 +84,9 @@ def run(
         )
     else:
         raise ConfigError("nothing to audit", hint="give an organism folder, or --model with --data")
-    settings = _settings(seed=seed, samples_per_prompt=samples_per_prompt, max_tokens=max_tokens)
+    settings = _settings(
+        settings_file, seed=seed, samples_per_prompt=samples_per_prompt, max_tokens=max_tokens
+    )
     report = run_audit(subject, out, settings=settings, dictionary=dictionary)
     _print(report, out)
 
@@ -89,6 +101,7 @@ def control(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Audit folder of the control."),
     seed: int = typer.Option(None, help="Seed of every sample."),
+    settings_file: Path = SETTINGS,
     device: str = typer.Option("cpu", help="Torch device."),
     config: Path | None = CONFIG,
 ) -> None:
@@ -97,7 +110,9 @@ def control(
     from auditlens.audit.run import run_audit
 
     report = run_audit(
-        control_subject(organism_folder(organism), kind, device=device), out, settings=_settings(seed=seed)
+        control_subject(organism_folder(organism), kind, device=device),
+        out,
+        settings=_settings(settings_file, seed=seed),
     )  # type: ignore[arg-type]
     _print(report, out)
 
