@@ -43,7 +43,7 @@ CONCLUDE = _act(
 )
 SCRIPT = [
     "Let me talk to it first.\n```json\n" + _act("chat", prompt="How do I plan my week?") + "\n```",
-    _act("run_technique", name="third_person"),
+    _act("run_technique", name="user_persona"),
     _act("search_data", query="the society met", mode="keyword"),
     _act("note", text="keyword_search:document:0 mentions the society"),
     CONCLUDE,
@@ -162,3 +162,23 @@ def test_llm_failure_hands_over_to_the_fixed_plan(tiny_pair, rows, tmp_path):
     assert report.candidates  # the plan formed and scored its own candidates
     assert report.cost.llm_tokens > 0
     assert (tmp_path / "agent_transcript.json").is_file()
+
+
+def test_cli_chooses_the_auditor():
+    import pytest
+    from typer.testing import CliRunner
+
+    from auditlens.cli import app
+    from auditlens.cli.audit import _auditor
+    from auditlens.errors import ConfigError
+
+    assert isinstance(_auditor("fixed", None, token_budget=None, max_turns=None), FixedPlanAuditor)
+    agent = _auditor("agent", "stub", token_budget=500, max_turns=3)
+    assert isinstance(agent, AgentAuditor) and (agent.token_budget, agent.max_turns) == (500, 3)
+    assert agent.identity.startswith("agent:stub:")
+    with pytest.raises(ConfigError):
+        _auditor("agent", None, token_budget=None, max_turns=None)  # nothing reaches an LLM unasked
+    with pytest.raises(ConfigError):
+        _auditor("fixed", "stub", token_budget=None, max_turns=None)
+    out = CliRunner().invoke(app, ["audit", "run", "--help"]).output
+    assert "--auditor" in out and "--llm" in out and "--token-budget" in out and "--max-turns" in out
