@@ -19,7 +19,7 @@ from typing import Protocol
 
 from auditlens.audit.conclude import confirm, judge_candidate, root_cause
 from auditlens.audit.evidence import Cost, TechniqueResult
-from auditlens.audit.findings import SuspectedBehaviour
+from auditlens.audit.findings import Candidate, RootCause, SuspectedBehaviour
 from auditlens.audit.hypotheses import form_behaviours, form_candidates
 from auditlens.audit.report_schema import AuditReport
 from auditlens.audit.steps import StepStore
@@ -28,7 +28,17 @@ from auditlens.audit.techniques._compare import compare_samples
 from auditlens.audit.techniques.sampling import _chat
 from auditlens.runs import bar
 
-__all__ = ["DISCLOSURE", "EXPLORE", "INTERNALS", "Auditor", "FixedPlanAuditor"]
+__all__ = [
+    "DISCLOSURE",
+    "EXPLORE",
+    "INTERNALS",
+    "Auditor",
+    "FixedPlanAuditor",
+    "audit_report",
+    "explore_step",
+    "judge_candidates",
+    "retest_behaviours",
+]
 
 EXPLORE = (
     "behaviour_compare",
@@ -84,7 +94,7 @@ class FixedPlanAuditor:
         if missing:
             notes.append(f"techniques not available in this installation: {', '.join(missing)}")
         for name in bar(names, desc="audit: explore", unit="technique"):
-            explored[name] = steps.run(f"explore.{name}", "explore", lambda n=name: TECHNIQUES[n](ctx))
+            explored[name] = steps.run(f"explore.{name}", "explore", lambda n=name: explore_step(ctx, n))
             ctx.remember(name, None, explored[name])
         for name, r in explored.items():
             if r.error:
@@ -92,19 +102,7 @@ class FixedPlanAuditor:
         behaviours: list[SuspectedBehaviour] = []
         if "behaviour_compare" in explored and explored["behaviour_compare"].error is None:
             behaviours = form_behaviours(explored["behaviour_compare"])
-        if behaviours and ctx.has("base"):
-            prompts = list(dict.fromkeys(p for b in behaviours for p in b.prompts))
-            retest_t = Technique(
-                "behaviour_retest",
-                lambda c, _h: compare_samples(
-                    c, "behaviour_retest", _chat(prompts), prompts, None, tried=prompts
-                ),
-            )
-            retest = steps.run("retest.behaviours", "retest", lambda: _fresh(ctx, 1000, retest_t))
-            confirm(behaviours, retest)
-        behaviours.sort(key=lambda b: (not b.confirmed, -b.score))
-        for i, b in enumerate(behaviours):
-            b.id = f"B{i + 1}"
+        retest_behaviours(ctx, steps, behaviours)
         # leads: behavioural terms, then disclosure and internals terms
         signal: dict[str, list[str]] = {}
         for b in behaviours:
@@ -132,54 +130,128 @@ class FixedPlanAuditor:
                     ("distinctive terms of the data sample", [i.text for i in kts], [i.id for i in kts[:6]])
                 )
         candidates = form_candidates(ctx.subject.rows, signal, leads, max_candidates=st.max_hypotheses)
-        fresh: list[TechniqueResult] = []
-        if candidates:
-            for name in [n for n in DISCLOSURE if n in TECHNIQUES]:
-                fresh.append(
-                    steps.run(f"fresh.{name}", "fresh", lambda n=name: _fresh(ctx, 1, TECHNIQUES[n]))
-                )
-            fresh = [r for r in fresh if r.error is None]
         internals = [explored[n] for n in INTERNALS if n in explored and explored[n].error is None]
-        for c in candidates:
-            h = Hypothesis(id=c.id, terms=c.terms, statement=", ".join(c.terms))
-            extra: list[TechniqueResult] = []
-            if "behaviour_features" in TECHNIQUES:
-                bf = steps.run(
-                    f"test.{c.id}.behaviour_features",
-                    "test",
-                    lambda h=h: TECHNIQUES["behaviour_features"](ctx, h),
-                )
-                ctx.remember("behaviour_features", h, bf)
-                extra.append(bf)
-            steer = None
-            if "steering" in TECHNIQUES:
-                steer = steps.run(f"test.{c.id}.steering", "test", lambda h=h: TECHNIQUES["steering"](ctx, h))
-            judge_candidate(
-                c,
-                behaviours=behaviours,
-                rows=ctx.subject.rows,
-                fresh=fresh,
-                internals=internals + [r for r in extra if r.error is None],
-                intervention=steer,
-            )
-        conclusion = root_cause(candidates, st.confidence_threshold, has_base=ctx.has("base"))
-        cost = sum((r.cost for r in steps.runs), Cost())
-        if steps.reused:
-            notes.append(f"{steps.reused} finished steps were reloaded from an earlier run, not redone")
-        return AuditReport(
-            subject=ctx.subject.model_spec or ctx.subject.label,
-            comparison=ctx.subject.base_spec,
-            data_rows=len(ctx.subject.rows),
+        conclusion = judge_candidates(ctx, steps, candidates, behaviours, internals)
+        return audit_report(
+            ctx,
+            steps,
             auditor=self.name,
-            settings=st,
-            root_cause=conclusion,
             behaviours=behaviours,
             candidates=candidates,
-            steps=steps.runs,
-            cost=cost,
-            wall_s=time.perf_counter() - t0,
+            conclusion=conclusion,
             notes=notes,
+            t0=t0,
         )
+
+
+def explore_step(ctx: AuditContext, name: str) -> TechniqueResult:
+    """``TECHNIQUES[name]`` in exploration mode, unless this audit already ran it with the same seed (the agent
+    auditor handing over to the plan): then that result, with its cost zeroed since it is counted where it ran."""
+    done = ctx._memo.get(ctx._key(name, None))
+    if done is None:
+        return TECHNIQUES[name](ctx)
+    res = done.model_copy(deep=True)
+    res.cost = Cost()
+    res.notes.append("already run earlier in this audit (by the agent); reused, its cost counted there")
+    return res
+
+
+def retest_behaviours(
+    ctx: AuditContext, steps: StepStore, behaviours: list[SuspectedBehaviour], key: str = "retest.behaviours"
+) -> None:
+    """Re-test ``behaviours`` on fresh samples (seed + 1000) of their trigger requests against the comparison model
+    (:func:`~auditlens.audit.conclude.confirm`; nothing is confirmed without one), then rank them (confirmed
+    first, by score) and number them B1, B2, ... in place."""
+    if behaviours and ctx.has("base"):
+        prompts = list(dict.fromkeys(p for b in behaviours for p in b.prompts))
+        retest_t = Technique(
+            "behaviour_retest",
+            lambda c, _h: compare_samples(
+                c, "behaviour_retest", _chat(prompts), prompts, None, tried=prompts
+            ),
+        )
+        retest = steps.run(key, "retest", lambda: _fresh(ctx, 1000, retest_t))
+        confirm(behaviours, retest)
+    behaviours.sort(key=lambda b: (not b.confirmed, -b.score))
+    for i, b in enumerate(behaviours):
+        b.id = f"B{i + 1}"
+
+
+def judge_candidates(
+    ctx: AuditContext,
+    steps: StepStore,
+    candidates: list[Candidate],
+    behaviours: list[SuspectedBehaviour],
+    internals: list[TechniqueResult],
+    prefix: str = "",
+) -> RootCause:
+    """Test each candidate and conclude, by the documented rule of :mod:`auditlens.audit.conclude`: a fresh pass
+    (seed + 1) of the elicitation techniques, the behaviour features and the steering/ablation of its direction,
+    then :func:`judge_candidate` and :func:`root_cause` at ``settings.confidence_threshold``. ``internals``: the
+    white-box results already run; ``prefix`` goes before every step key (the agent's steps are ``agent.…``)."""
+    fresh: list[TechniqueResult] = []
+    if candidates:
+        for name in [n for n in DISCLOSURE if n in TECHNIQUES]:
+            fresh.append(
+                steps.run(f"{prefix}fresh.{name}", "fresh", lambda n=name: _fresh(ctx, 1, TECHNIQUES[n]))
+            )
+        fresh = [r for r in fresh if r.error is None]
+    for c in candidates:
+        h = Hypothesis(id=c.id, terms=c.terms, statement=", ".join(c.terms))
+        extra: list[TechniqueResult] = []
+        if "behaviour_features" in TECHNIQUES:
+            bf = steps.run(
+                f"{prefix}test.{c.id}.behaviour_features",
+                "test",
+                lambda h=h: TECHNIQUES["behaviour_features"](ctx, h),
+            )
+            ctx.remember("behaviour_features", h, bf)
+            extra.append(bf)
+        steer = None
+        if "steering" in TECHNIQUES:
+            steer = steps.run(
+                f"{prefix}test.{c.id}.steering", "test", lambda h=h: TECHNIQUES["steering"](ctx, h)
+            )
+        judge_candidate(
+            c,
+            behaviours=behaviours,
+            rows=ctx.subject.rows,
+            fresh=fresh,
+            internals=internals + [r for r in extra if r.error is None],
+            intervention=steer,
+        )
+    return root_cause(candidates, ctx.settings.confidence_threshold, has_base=ctx.has("base"))
+
+
+def audit_report(
+    ctx: AuditContext,
+    steps: StepStore,
+    *,
+    auditor: str,
+    behaviours: list[SuspectedBehaviour],
+    candidates: list[Candidate],
+    conclusion: RootCause,
+    notes: list[str],
+    t0: float,
+) -> AuditReport:
+    """The report of an audit whose steps all went through ``steps`` (cost: the sum of the steps' costs)."""
+    cost = sum((r.cost for r in steps.runs), Cost())
+    if steps.reused:
+        notes.append(f"{steps.reused} finished steps were reloaded from an earlier run, not redone")
+    return AuditReport(
+        subject=ctx.subject.model_spec or ctx.subject.label,
+        comparison=ctx.subject.base_spec,
+        data_rows=len(ctx.subject.rows),
+        auditor=auditor,
+        settings=ctx.settings,
+        root_cause=conclusion,
+        behaviours=behaviours,
+        candidates=candidates,
+        steps=steps.runs,
+        cost=cost,
+        wall_s=time.perf_counter() - t0,
+        notes=notes,
+    )
 
 
 def _fresh(ctx: AuditContext, offset: int, technique: Technique) -> TechniqueResult:

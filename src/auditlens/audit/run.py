@@ -45,7 +45,7 @@ def run_audit(
     identity = {
         "subject": subject.identity(),
         "settings": settings.model_dump(mode="json"),
-        "auditor": auditor.name,
+        "auditor": getattr(auditor, "identity", auditor.name),
         "dictionary": str(dictionary) if dictionary else None,
         "plan": PLAN_VERSION,
     }

@@ -32,6 +32,31 @@ def _settings(file: Path | None, **over: object):
     return AuditSettings(**{k: v for k, v in over.items() if v is not None})
 
 
+def _auditor(kind: str, llm: str | None, *, token_budget: int | None, max_turns: int | None):
+    """The auditor ``--auditor`` names: the fixed plan, or the agent driven by the ``--llm`` spec."""
+    from auditlens.audit.auditor import FixedPlanAuditor
+    from auditlens.errors import ConfigError
+
+    if kind == "fixed":
+        if llm or token_budget is not None or max_turns is not None:
+            raise ConfigError(
+                "--llm, --token-budget and --max-turns are options of the agent auditor",
+                hint="add --auditor agent",
+            )
+        return FixedPlanAuditor()
+    if kind != "agent":
+        raise ConfigError(f"unknown auditor {kind!r}", hint="use --auditor fixed or --auditor agent")
+    if not llm:
+        raise ConfigError(
+            "the agent auditor needs an LLM",
+            hint="give --llm SPEC, e.g. --llm local or --llm anthropic:<model>",
+        )
+    from auditlens.audit.agent import AgentAuditor
+
+    budgets = {k: v for k, v in (("token_budget", token_budget), ("max_turns", max_turns)) if v is not None}
+    return AgentAuditor(llm, **budgets)
+
+
 def _print(report, out: Path) -> None:
     rc = report.root_cause
     typer.echo(("ROOT CAUSE: " if rc.claimed else "") + rc.statement)
@@ -40,6 +65,7 @@ def _print(report, out: Path) -> None:
     typer.echo(
         f"confidence {rc.confidence:.2f}; {report.cost.model_calls} model calls, "
         f"{report.cost.tokens_generated} tokens, {report.wall_s:.0f} s"
+        + (f", {report.cost.llm_tokens} LLM tokens ({report.auditor})" if report.cost.llm_tokens else "")
     )
     typer.echo(f"report: {out / 'audit.html'}")
 
@@ -66,6 +92,16 @@ def run(
     max_tokens: int = typer.Option(None, help="New tokens per sample."),
     settings_file: Path = SETTINGS,
     device: str = typer.Option("cpu", help="Torch device."),
+    auditor: str = typer.Option(
+        "fixed", help="'fixed' (the LLM-free plan) or 'agent' (an LLM investigates; needs --llm)."
+    ),
+    llm: str = typer.Option(
+        None,
+        help="The agent's LLM, an auditlens.llm spec: 'stub', 'local', 'openai:<model>', 'anthropic:<model>' "
+        "(only the last two reach the network).",
+    ),
+    token_budget: int = typer.Option(None, help="The agent's LLM tokens (in + out) before it must conclude."),
+    max_turns: int = typer.Option(None, help="The agent's tool turns before it must conclude."),
     config: Path | None = CONFIG,
 ) -> None:
     """Audit a model: explore with every technique, form and test hypotheses, write audit.json and audit.html."""
@@ -87,7 +123,13 @@ def run(
     settings = _settings(
         settings_file, seed=seed, samples_per_prompt=samples_per_prompt, max_tokens=max_tokens
     )
-    report = run_audit(subject, out, settings=settings, dictionary=dictionary)
+    report = run_audit(
+        subject,
+        out,
+        settings=settings,
+        dictionary=dictionary,
+        auditor=_auditor(auditor, llm, token_budget=token_budget, max_turns=max_turns),
+    )
     _print(report, out)
 
 
