@@ -1,7 +1,7 @@
 """`auditlens audit` end to end on a --tiny organism, through the CLI: blinding (the audit opens nothing of
 ``sealed/``, ``stages/``, the build record, the build's full data files or the objective specs), the report in
-headless Chromium, scoring, resuming, and bad input (an unfinished organism, a dictionary of another model or
-hook point, empty and huge data samples, a bad settings file)."""
+headless Chromium, scoring, resuming, and bad input (an unfinished organism, empty and huge data samples, a bad
+settings file; a dictionary of another model or hook point is refused in test_audit_features)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 from typer.testing import CliRunner
 
 import auditlens.organisms as organisms_pkg
-from auditlens.audit.settings import DictionaryPlan
 from auditlens.runs import read_json
 
 TINY_SETTINGS = """
@@ -33,8 +32,6 @@ k = 4
 context_length = 32
 batch_size = 256
 """
-
-TINY_DICT = DictionaryPlan(tokens=4096, d_sae=32, k=4, context_length=32, batch_size=256)
 
 _OPENED: list[str] | None = None
 
@@ -213,37 +210,3 @@ def test_a_huge_data_sample_is_subsampled_and_says_so(tmp_path: Path) -> None:
     res = TECHNIQUES["keyword_search"](ctx)
     assert res.error is None
     assert any("500" in n and "20000" in n.replace(",", "") for n in res.notes), res.notes
-
-
-def test_a_dictionary_of_another_model_or_hook_point_is_refused(tmp_path: Path) -> None:
-    from auditlens.audit.dictionary import load_audit_dictionary
-    from auditlens.audit.errors import AuditError
-    from auditlens.audit.settings import AuditSettings
-    from auditlens.audit.subject import AuditSubject, rows_from_records
-    from auditlens.audit.techniques import AuditContext
-    from auditlens.models.tiny import tiny_model
-
-    model = tiny_model("llama", seed=1)
-    rows = rows_from_records({"text": f"Text {i} about boats and harbours."} for i in range(40))
-    ctx = AuditContext(
-        subject=AuditSubject.from_models(model, rows),
-        settings=AuditSettings(dictionary=TINY_DICT),
-        work=tmp_path,
-    )
-    _, folder = load_audit_dictionary(ctx)  # the audit's own, trained here
-    other_hp = AuditContext(
-        subject=ctx.subject,
-        settings=AuditSettings(dictionary=TINY_DICT, hook_point="blocks.0.resid_post"),
-        dictionary=folder,
-        work=tmp_path,
-    )
-    with pytest.raises(AuditError, match="hook point"):
-        load_audit_dictionary(other_hp)
-    other = tiny_model("llama", seed=2)
-    other_model = AuditContext(
-        subject=AuditSubject.from_models(other, rows),
-        settings=AuditSettings(dictionary=TINY_DICT),
-        dictionary=folder,
-    )
-    with pytest.raises(AuditError, match="model"):
-        load_audit_dictionary(other_model)

@@ -114,3 +114,18 @@ def test_dictionary_needs_a_work_folder(tiny_pair, rows):
     ctx = _ctx(tiny_pair[0], rows, None)  # type: ignore[arg-type]
     with pytest.raises(AuditError, match="work folder"):
         audit_dictionary(ctx, plan=TINY)
+
+
+def test_dictionary_comparison_trains_a_corpus_only_dictionary(tiny_pair, rows, tmp_path):
+    ctx = _ctx(tiny_pair[0], rows, tmp_path)
+    ctx.settings = ctx.settings.model_copy(update={"dictionary": TINY})
+    h = Hypothesis(id="H1", terms=["glimmerfold"], statement="glimmerfold")
+    assert TECHNIQUES["dictionary_comparison"](ctx).error  # test mode only
+    res = TECHNIQUES["dictionary_comparison"](ctx, h)
+    assert res.error is None
+    mixed = audit_dictionary(ctx, progress=False)
+    only = audit_dictionary(ctx, include_sample=False, progress=False)
+    assert str(only) in res.tried[0] and str(mixed) in res.tried[1]
+    assert res.items and all(i.id.startswith("dictionary_comparison:feature:") for i in res.items)
+    assert res.hit_rate is not None and res.base_hit_rate is not None
+    assert res.base_hit_rate == ctx.result_of("prompt_features", h).hit_rate  # the mixed one, reused

@@ -220,7 +220,16 @@ def judge_candidates(
             internals=internals + [r for r in extra if r.error is None],
             intervention=steer,
         )
-    return root_cause(candidates, ctx.settings.confidence_threshold, has_base=ctx.has("base"))
+    conclusion = root_cause(candidates, ctx.settings.confidence_threshold, has_base=ctx.has("base"))
+    if ctx.settings.compare_dictionaries and conclusion.candidate and "dictionary_comparison" in TECHNIQUES:
+        best = next(c for c in candidates if c.id == conclusion.candidate)
+        h = Hypothesis(id=best.id, terms=best.terms, statement=", ".join(best.terms))
+        steps.run(
+            f"{prefix}test.{best.id}.dictionary_comparison",
+            "test",
+            lambda: TECHNIQUES["dictionary_comparison"](ctx, h),
+        )
+    return conclusion
 
 
 def audit_report(

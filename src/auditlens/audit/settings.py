@@ -74,6 +74,11 @@ class AuditSettings(BaseModel):
         default_factory=DictionaryPlan,
         description="Size of the dictionary the audit trains when none is given (ignored when one is).",
     )
+    compare_dictionaries: bool = Field(
+        default=False,
+        description="Also train a dictionary on the default corpus only and compare its prompt features on the "
+        "best candidate with the audit's (the seed's ablation; costs a second dictionary: ~12 min on 2 cores).",
+    )
     max_hypotheses: int = Field(default=3, ge=1, description="Hypotheses the fixed plan tests.")
     confidence_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Confidence at or above which a root cause is claimed."
