@@ -16,8 +16,10 @@ The feature techniques (:mod:`auditlens.audit.techniques.features`) share these 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
@@ -101,17 +103,37 @@ class Pool:
     codes: TextCodes
 
 
-_POOLS: dict[tuple[str, str, int, int], Pool] = {}
+_POOLS: dict[tuple[object, ...], Pool] = {}
+_MAX_POOLS = 4
+"""Pools kept in memory (the most recent; an audit uses one or two dictionaries)."""
+
+
+def _dictionary_stamp(ctx: AuditContext, basis: DictionaryBasis) -> object:
+    """What identifies the dictionary's weights: its folder and the weights file's modification time (every feature
+    technique loads its own copy of the same folder, so the object's id would miss), else the object."""
+    if ctx.dictionary is not None:
+        w = Path(ctx.dictionary) / "sae_weights.safetensors"
+        if w.is_file():
+            return (str(Path(ctx.dictionary).resolve()), w.stat().st_mtime_ns)
+    return id(basis.dictionary)
 
 
 def example_pool(
     ctx: AuditContext, basis: DictionaryBasis, *, max_rows: int = 160, corpus_docs: int = 80, chars: int = 600
 ) -> Pool:
     """Data-sample rows (up to ``max_rows``) and default-corpus documents (``corpus_docs``, cut to ``chars``),
-    encoded on the audited model; memoised per model, dictionary and sample."""
+    encoded on the audited model; memoised per model, dictionary and sample (the feature techniques of one audit
+    share it; it was re-encoded by each before, ~40 s a time on SmolLM2)."""
     from auditlens.data import open_source
 
-    key = (ctx.subject.model.model_id, str(ctx.dictionary), len(ctx.subject.rows), id(basis.dictionary))
+    rows_key = hashlib.sha256("\x00".join(r.text for r in ctx.subject.rows[:max_rows]).encode()).hexdigest()
+    key = (
+        ctx.subject.model.model_id,
+        id(ctx.subject.model),
+        _dictionary_stamp(ctx, basis),
+        rows_key,
+        max_rows,
+    )
     if key in _POOLS:
         return _POOLS[key]
     rows = ctx.subject.rows[:max_rows]
@@ -128,6 +150,8 @@ def example_pool(
     pool = Pool(
         texts, sources, encode_texts(ctx.sampler, basis, ctx.hook_point(), texts, desc="example pool")
     )
+    while len(_POOLS) >= _MAX_POOLS:
+        _POOLS.pop(next(iter(_POOLS)))
     _POOLS[key] = pool
     return pool
 
