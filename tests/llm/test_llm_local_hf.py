@@ -89,7 +89,11 @@ def test_greedy_generation_is_deterministic_and_consistent(tiny_chat: tuple[Any,
     backend = LocalHFBackend(tiny_chat, name="tiny")
     req = ChatRequest.from_prompt("hello", max_tokens=6, top_logprobs=3)
     a, b = backend.run_batch([req, req])
-    assert not isinstance(a, Exception) and a == b
+    assert not isinstance(a, Exception) and not isinstance(b, Exception)
+    # the same text and tokens; log-probabilities equal up to float rounding (under load, CPU kernels may split
+    # the two rows' sums differently: they differed by 2e-7 in one CI run)
+    assert a.text == b.text and a.tokens == b.tokens
+    assert a.token_logprobs == pytest.approx(b.token_logprobs, abs=1e-5)
     assert 1 <= len(a.tokens) <= 6 and len(a.top_logprobs) == len(a.tokens) == len(a.token_logprobs)
     for t, top, lp in zip(a.tokens, a.top_logprobs, a.token_logprobs, strict=True):
         assert max(top, key=top.__getitem__) == t and top[t] == pytest.approx(lp)
