@@ -30,6 +30,7 @@ from auditlens.audit.agent_tools import (
     AgentState,
     ToolError,
     available_techniques,
+    normalise_terms,
     parse_action,
     prepare,
     summarise,
@@ -234,7 +235,7 @@ class AgentAuditor:
                     f"the agent's own confidence: {con.confidence} (not used; the rule's is reported)"
                 )
             behaviours = [self._behaviour(ctx, state, b.description, b.terms) for b in con.behaviours]
-            terms = list(dict.fromkeys(t.strip().lower() for t in con.terms if t.strip()))
+            terms = normalise_terms(con.terms)
             if terms:
                 candidates.append(
                     Candidate(
@@ -277,7 +278,7 @@ class AgentAuditor:
     ) -> SuspectedBehaviour:
         """A behaviour the agent named, with the requests whose samples showed it (re-asked by the re-test) and its
         rate in the agent's samples; with no such request, a few of the data sample's requests."""
-        h = Hypothesis(id="b", terms=[t.strip().lower() for t in terms if t.strip()] or ["?"], statement="")
+        h = Hypothesis(id="b", terms=normalise_terms(terms) or ["?"], statement="")
         items = [i for r in state.samples for i in r.items if i.kind == "sample" and i.prompt]
         aud = [i for i in items if i.source == "audited"]
         cmp_ = [i for i in items if i.source == "comparison"]

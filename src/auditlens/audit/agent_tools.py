@@ -36,6 +36,7 @@ __all__ = [
     "AgentState",
     "ToolError",
     "available_techniques",
+    "normalise_terms",
     "parse_action",
     "prepare",
     "summarise",
@@ -153,7 +154,8 @@ def _validate(tool: str, args: dict[str, Any]) -> _Args:
         raise ToolError(f"bad arguments for {tool}: {errs}") from None
 
 
-def _terms(words: list[str]) -> list[str]:
+def normalise_terms(words: list[str]) -> list[str]:
+    """Marker terms as hypotheses hold them: stripped, lowercase, without blanks or repeats."""
     return list(dict.fromkeys(w.strip().lower() for w in words if w.strip()))
 
 
@@ -227,7 +229,7 @@ def prepare(
         if a.terms:
             if not t.tests:
                 raise ToolError(f"{a.name} only explores: call it without terms")
-            terms = _terms(a.terms)
+            terms = normalise_terms(a.terms)
             h = Hypothesis(id=f"A{turn:03d}", terms=terms, statement=a.statement or ", ".join(terms))
         return a, h, lambda: t(ctx, h)
     if isinstance(a, SearchArgs):

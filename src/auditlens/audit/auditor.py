@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Protocol
 
 from auditlens.audit.conclude import confirm, judge_candidate, root_cause
@@ -73,6 +74,11 @@ class Auditor(Protocol):
 
     name: str
 
+    @property
+    def identity(self) -> str:
+        """What makes two audits by this auditor the same (part of the audit folder's identity)."""
+        ...
+
     def audit(self, ctx: AuditContext, steps: StepStore) -> AuditReport: ...
 
 
@@ -83,6 +89,10 @@ class FixedPlanAuditor:
 
     def __init__(self, explore: tuple[str, ...] = EXPLORE) -> None:
         self.explore = explore
+
+    @property
+    def identity(self) -> str:
+        return self.name
 
     def audit(self, ctx: AuditContext, steps: StepStore) -> AuditReport:
         t0 = time.perf_counter()
@@ -147,7 +157,7 @@ class FixedPlanAuditor:
 def explore_step(ctx: AuditContext, name: str) -> TechniqueResult:
     """``TECHNIQUES[name]`` in exploration mode, unless this audit already ran it with the same seed (the agent
     auditor handing over to the plan): then that result, with its cost zeroed since it is counted where it ran."""
-    done = ctx._memo.get(ctx._key(name, None))
+    done = ctx.known(name)
     if done is None:
         return TECHNIQUES[name](ctx)
     res = done.model_copy(deep=True)
@@ -265,12 +275,5 @@ def audit_report(
 
 def _fresh(ctx: AuditContext, offset: int, technique: Technique) -> TechniqueResult:
     """Run ``technique`` (exploration mode) with the seed moved by ``offset``: fresh samples for testing."""
-    fresh_ctx = AuditContext(
-        subject=ctx.subject,
-        settings=ctx.settings.model_copy(update={"seed": ctx.settings.seed + offset}),
-        dictionary=ctx.dictionary,
-        work=ctx.work,
-        _samplers=ctx._samplers,
-        _memo=ctx._memo,
-    )
-    return technique(fresh_ctx)
+    fresh_ctx = replace(ctx, settings=ctx.settings.model_copy(update={"seed": ctx.settings.seed + offset}))
+    return technique(fresh_ctx)  # samplers and memo shared; the memo is keyed by seed

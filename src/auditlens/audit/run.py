@@ -45,7 +45,7 @@ def run_audit(
     identity = {
         "subject": subject.identity(),
         "settings": settings.model_dump(mode="json"),
-        "auditor": getattr(auditor, "identity", auditor.name),
+        "auditor": auditor.identity,
         "dictionary": str(dictionary) if dictionary else None,
         "plan": PLAN_VERSION,
     }

@@ -56,6 +56,10 @@ class AuditContext:
         h = None if hypothesis is None else (hypothesis.id, tuple(hypothesis.terms))
         return (name, h, self.settings.seed)
 
+    def known(self, name: str, hypothesis: Hypothesis | None = None) -> TechniqueResult | None:
+        """The result :meth:`result_of` would reuse, or None when this audit has not run it yet."""
+        return self._memo.get(self._key(name, hypothesis))
+
     def result_of(self, name: str, hypothesis: Hypothesis | None = None) -> TechniqueResult:
         """``TECHNIQUES[name](self, hypothesis)``, run once per (technique, hypothesis, seed) and then reused:
         a technique that builds on another's result (steering on the top model-diff feature) does not redo it."""

@@ -11,6 +11,8 @@ opt-in in the plan (``AuditSettings.compare_dictionaries``): the second dictiona
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from auditlens.audit.dictionary import audit_dictionary
 from auditlens.audit.evidence import TechniqueResult
 from auditlens.audit.techniques.base import TECHNIQUES, AuditContext, Hypothesis, register
@@ -32,13 +34,8 @@ def dictionary_comparison(ctx: AuditContext, hypothesis: Hypothesis | None = Non
         )
         return res
     mixed = ctx.result_of("prompt_features", hypothesis)
-    only_ctx = AuditContext(
-        subject=ctx.subject,
-        settings=ctx.settings,
-        dictionary=audit_dictionary(ctx, include_sample=False),
-        work=ctx.work,
-        _samplers=ctx._samplers,
-    )
+    # its own memo: results are memoised by technique, hypothesis and seed, not by dictionary
+    only_ctx = replace(ctx, dictionary=audit_dictionary(ctx, include_sample=False), _memo={})
     only = TECHNIQUES["prompt_features"](only_ctx, hypothesis)
     res.tried = [
         f"prompt features of a dictionary trained on the default corpus only ({only_ctx.dictionary})",
