@@ -22,9 +22,9 @@ from auditlens.runs import RunFolder, write_json
 
 __all__ = ["PLAN_VERSION", "run_audit"]
 
-PLAN_VERSION = 3
+PLAN_VERSION = 4
 """Bumped when the plan changes what an audit concludes from the same steps (2: feature, steering and fuzzing
-techniques joined the plan; 3: internals credit only for features that differ from the comparison model, only ablation counts among interventions, steering reuses the plan's feature results)."""
+techniques joined the plan; 3: internals credit only for features that differ from the comparison model, only ablation counts among interventions, steering reuses the plan's feature results; 4: steering amplifies at one scale)."""
 
 log = logging.getLogger(__name__)
 

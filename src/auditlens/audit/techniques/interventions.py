@@ -52,8 +52,11 @@ N_ROW_PROMPTS = 8
 N_FEATURES = 2
 N_DIRECTION_ROWS = 400
 """Data rows (with the unedited samples) the difference-of-means direction is computed from."""
-STEER_SCALES = (0.5, 1.0)
-"""Amplification strengths as multiples of the residual stream's RMS norm at the hook point."""
+STEER_SCALES = (0.5,)
+"""Amplification strengths as multiples of the residual stream's RMS norm at the hook point. Plan 3 also tried
+1.0: on both bundled organisms it gave a lower hit rate than 0.5 for every candidate (the model stops making
+sense), and amplification earns no credit in the conclusion, so the second scale cost a third of the step for
+nothing."""
 
 Splice = Callable[[Tensor], Tensor | None]
 
