@@ -21,10 +21,10 @@ from typing import Protocol
 from auditlens.audit.conclude import confirm, judge_candidate, root_cause
 from auditlens.audit.evidence import Cost, TechniqueResult
 from auditlens.audit.findings import Candidate, RootCause, SuspectedBehaviour
-from auditlens.audit.hypotheses import form_behaviours, form_candidates
+from auditlens.audit.hypotheses import as_hypothesis, form_behaviours, form_candidates
 from auditlens.audit.report_schema import AuditReport
 from auditlens.audit.steps import StepStore
-from auditlens.audit.techniques import TECHNIQUES, AuditContext, Hypothesis, Technique
+from auditlens.audit.techniques import TECHNIQUES, AuditContext, Technique
 from auditlens.audit.techniques._compare import compare_samples
 from auditlens.audit.techniques.sampling import _chat
 from auditlens.runs import bar
@@ -207,7 +207,7 @@ def judge_candidates(
             )
         fresh = [r for r in fresh if r.error is None]
     for c in candidates:
-        h = Hypothesis(id=c.id, terms=c.terms, statement=", ".join(c.terms))
+        h = as_hypothesis(c)
         extra: list[TechniqueResult] = []
         if "behaviour_features" in TECHNIQUES:
             bf = steps.run(
@@ -233,7 +233,7 @@ def judge_candidates(
     conclusion = root_cause(candidates, ctx.settings.confidence_threshold, has_base=ctx.has("base"))
     if ctx.settings.compare_dictionaries and conclusion.candidate and "dictionary_comparison" in TECHNIQUES:
         best = next(c for c in candidates if c.id == conclusion.candidate)
-        h = Hypothesis(id=best.id, terms=best.terms, statement=", ".join(best.terms))
+        h = as_hypothesis(best)
         steps.run(
             f"{prefix}test.{best.id}.dictionary_comparison",
             "test",

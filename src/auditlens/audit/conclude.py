@@ -32,7 +32,7 @@ from scipy.stats import fisher_exact
 
 from auditlens.audit.evidence import TechniqueResult
 from auditlens.audit.findings import Candidate, RootCause, Support, SuspectedBehaviour
-from auditlens.audit.hypotheses import central_sentence, rows_with, topic_of
+from auditlens.audit.hypotheses import as_hypothesis, central_sentence, rows_with, topic_of
 from auditlens.audit.subject import DataRow
 from auditlens.audit.techniques.base import Hypothesis
 from auditlens.runs import Proportion
@@ -94,7 +94,7 @@ def judge_candidate(
 ) -> None:
     """Fill ``c.support``, ``c.confidence`` and ``c.statement`` (see module doc)."""
     terms = set(c.terms)
-    h = Hypothesis(id=c.id, terms=c.terms, statement="")
+    h = as_hypothesis(c)
     s = Support()
     s.behaviours = [b.id for b in behaviours if b.confirmed and _explains(b, terms, rows)]
     if fresh:

@@ -27,7 +27,19 @@ from auditlens.audit.techniques.base import Hypothesis
 from auditlens.audit.terms import distinctive_terms
 from auditlens.runs import Proportion
 
-__all__ = ["central_sentence", "form_behaviours", "form_candidates", "rows_with", "topic_of"]
+__all__ = [
+    "as_hypothesis",
+    "central_sentence",
+    "form_behaviours",
+    "form_candidates",
+    "rows_with",
+    "topic_of",
+]
+
+
+def as_hypothesis(c: Candidate) -> Hypothesis:
+    """The hypothesis a technique tests for candidate ``c`` (same id and terms, so results are shared)."""
+    return Hypothesis(id=c.id, terms=c.terms, statement=", ".join(c.terms))
 
 
 def _has(term: str, text: str) -> bool:
