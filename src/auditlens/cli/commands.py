@@ -8,6 +8,7 @@ from __future__ import annotations
 from auditlens.cli import (
     audit,  # noqa: F401
     eval,  # noqa: F401
+    faking,  # noqa: F401
     harvest,  # noqa: F401
     info,  # noqa: F401
     interpret,  # noqa: F401
