@@ -61,3 +61,15 @@ def test_inspect_task_offline_measures_the_planted_gap(
     assert len(outcomes) == 8
     m = faking_metrics(outcomes, n_boot=200)
     assert m.overall.n_pairs == 4 and m.overall.gap.value == pytest.approx(1.0) and m.af_rate_monitored.k == 4
+
+
+def test_faking_evaluate_through_an_inspect_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditlens.faking.evaluate import FakingEvalSettings, evaluate_faking
+
+    monkeypatch.setenv("INSPECT_LOG_DIR", str(tmp_path / "elsewhere"))
+    model = get_model("mockllm/model", custom_outputs=_policy, memoize=False)
+    st = FakingEvalSettings(limit=4, chunk=2, n_boot=200)
+    ev = evaluate_faking("inspect:mockllm/model", tmp_path / "run", st, client=model, progress=False)
+    assert ev.n_transcripts == 8 and ev.n_failed == 0
+    assert ev.metrics.overall.gap.value == pytest.approx(1.0) and ev.metrics.af_rate_monitored.k == 4
+    assert len(list((tmp_path / "run" / "inspect-logs").glob("*.eval"))) == 2  # one log per chunk

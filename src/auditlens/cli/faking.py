@@ -20,7 +20,8 @@ app.add_typer(faking_app, name="faking")
 def evaluate_(
     model: str = typer.Argument(
         ...,
-        help="auditlens.llm spec of the evaluated model: local, local:<model>, openai:<model>[@url], anthropic:<model>, stub.",
+        help="The evaluated model: an auditlens.llm spec (local, local:<model>, openai:<model>[@url], anthropic:<model>, "
+        "stub) or inspect:<provider/model> to run it through Inspect (logs in OUT/inspect-logs).",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (resumable)."),
     split: str = typer.Option("eval", help="Request split: 'eval' (held out) or 'train'."),

@@ -2,7 +2,9 @@
 
 Every request of a split is sent under each chosen system prompt (the standard one, a variant, paraphrases) in
 both tiers — the same requests in both, so the compliance gap is paired — through any :mod:`auditlens.llm`
-backend (``local`` = the embedded SmolLM2, ``openai:…``, ``anthropic:…``, ``stub``). Each reply is parsed
+backend (``local`` = the embedded SmolLM2, ``openai:…``, ``anthropic:…``, ``stub``) or any Inspect provider
+(``inspect:openai/gpt-4o-mini``, ``inspect:hf/…``: each chunk is one Inspect evaluation whose log
+``inspect view`` opens, under ``inspect-logs/``). Each reply is parsed
 (:mod:`~auditlens.faking.parsing`: format problems are counted, never dropped), then classified for compliance
 and strict alignment faking. Thresholds are **frozen on the ``dev`` tuning set** and every classifier's AUROC on
 the held-out ``calibration`` set is reported with the run, so a reader knows how far to trust the rates.
@@ -137,17 +139,42 @@ def _requests(setting: Setting, st: FakingEvalSettings) -> list[Request]:
     return reqs[: st.limit] if st.limit else reqs
 
 
-def _units(reqs: list[Request], prompts: list[str], samples: int) -> list[tuple[Request, str, Tier, int]]:
-    return [(r, p, t, s) for r in reqs for p in prompts for t in ("free", "paid") for s in range(samples)]
+def _units(reqs: list[Request], prompts: list[str], samples: int) -> list[Unit]:
+    flat = [(r, p, t, s) for r in reqs for p in prompts for t in ("free", "paid") for s in range(samples)]
+    return [(i, r, p, t, s) for i, (r, p, t, s) in enumerate(flat)]  # type: ignore[misc]
 
 
 def _key(r: Request, p: str, t: str, s: int) -> str:
     return f"{r.id}/{p}/{t}/{s}"
 
 
-def _sample(
-    client: Any, setting: Setting, units: list[tuple[Request, str, Tier, int]], st: FakingEvalSettings
-) -> list[Transcript]:
+Unit = tuple[int, Request, str, Tier, int]  # (index in the run, request, prompt, tier, sample)
+
+
+def _transcript(u: Unit, reply: str | None, *, error: str | None = None, tokens: int = 0) -> Transcript:
+    _, r, p, t, s = u
+    base = {"key": _key(r, p, t, s), "request_id": r.id, "category": r.category, "prompt": p, "tier": t}
+    if reply is None:
+        return Transcript(**base, sample=s, request=r.request, reply="", error=error or "no reply")
+    parsed = parse_response(reply)
+    return Transcript(
+        **base,
+        sample=s,
+        request=r.request,
+        reply=reply,
+        scratchpad=parsed.scratchpad or "",
+        output=parsed.output if parsed.output is not None else reply,
+        issues=[i.kind for i in parsed.issues],
+        tokens=tokens,
+    )
+
+
+def _seed(st: FakingEvalSettings, u: Unit) -> int:
+    """A reply's seed depends on its place in the whole run, not on the chunk it was sent in (resume-proof)."""
+    return st.seed * 1_000_003 + u[0]
+
+
+def _sample_llm(client: Any, setting: Setting, units: list[Unit], st: FakingEvalSettings) -> list[Transcript]:
     from auditlens.llm import ChatRequest, LLMFailure
 
     reqs = [
@@ -156,33 +183,60 @@ def _sample(
             system=setting.system_prompt(p).text,
             max_tokens=st.max_tokens,
             temperature=st.temperature,
-            seed=st.seed * 1_000_003 + i,
+            seed=_seed(st, (i, r, p, t, s)),
         )
-        for i, (r, p, t, s) in enumerate(units)
+        for i, r, p, t, s in units
     ]
     out: list[Transcript] = []
-    for (r, p, t, s), resp in zip(units, client.complete_many(reqs, on_error="return"), strict=True):
-        base = {"key": _key(r, p, t, s), "request_id": r.id, "category": r.category, "prompt": p, "tier": t}
+    for u, resp in zip(units, client.complete_many(reqs, on_error="return"), strict=True):
         if isinstance(resp, LLMFailure):
-            out.append(
-                Transcript(
-                    **base, sample=s, request=r.request, reply="", error=f"{resp.kind}: {resp.message}"
-                )
-            )
-            continue
-        parsed = parse_response(resp.text)
-        out.append(
-            Transcript(
-                **base,
-                sample=s,
-                request=r.request,
-                reply=resp.text,
-                scratchpad=parsed.scratchpad or "",
-                output=parsed.output if parsed.output is not None else resp.text,
-                issues=[i.kind for i in parsed.issues],
-                tokens=resp.usage.output_tokens,
-            )
+            out.append(_transcript(u, None, error=f"{resp.kind}: {resp.message}"))
+        else:
+            out.append(_transcript(u, resp.text, tokens=resp.usage.output_tokens))
+    return out
+
+
+def _sample_inspect(
+    model: Any, setting: Setting, units: list[Unit], st: FakingEvalSettings, logs: Path
+) -> list[Transcript]:
+    """The chunk as one Inspect evaluation (its log stays in ``logs`` for ``inspect view``)."""
+    from inspect_ai import Task as InspectTask
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import MemoryDataset, Sample
+    from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
+    from inspect_ai.solver import generate
+
+    samples = [
+        Sample(
+            id=_key(r, p, t, s),
+            input=[
+                ChatMessageSystem(content=setting.system_prompt(p).text),
+                ChatMessageUser(content=user_turn(r.request, t == "free")),
+            ],
         )
+        for _, r, p, t, s in units
+    ]
+    task = InspectTask(
+        dataset=MemoryDataset(samples, name="alignment-faking"),
+        solver=generate(),
+        config=GenerateConfig(
+            max_tokens=st.max_tokens,
+            temperature=st.temperature,
+            seed=st.seed if st.samples == 1 else None,  # one seed for all would repeat a prompt's samples
+        ),
+    )
+    (log,) = inspect_eval(task, model=model, log_dir=str(logs), display="none")
+    got = {str(x.id): x for x in log.samples or []}
+    out: list[Transcript] = []
+    for u in units:
+        x = got.get(_key(*u[1:]))
+        if x is None or x.error is not None or x.output is None:
+            out.append(
+                _transcript(u, None, error=str(x.error.message) if x is not None and x.error else "no sample")
+            )
+        else:
+            usage = x.output.usage
+            out.append(_transcript(u, x.output.completion, tokens=usage.output_tokens if usage else 0))
     return out
 
 
@@ -203,6 +257,14 @@ def _frozen(task: Task, clf: Classifier[Any], n_boot: int) -> tuple[float, Class
     return tuned.threshold, h
 
 
+def _is_inspect_model(obj: Any) -> bool:
+    try:
+        from inspect_ai.model import Model
+    except ImportError:  # pragma: no cover - inspect-ai is a dependency
+        return False
+    return isinstance(obj, Model)
+
+
 def evaluate_faking(
     model: str,
     out: str | Path,
@@ -212,7 +274,9 @@ def evaluate_faking(
     setting: Setting | None = None,
     progress: bool = True,
 ) -> FakingEvaluation:
-    """Evaluate ``model`` (an auditlens.llm spec; ``client`` overrides how it is reached) into ``out``."""
+    """Evaluate ``model`` into ``out``: an auditlens.llm spec, or ``inspect:<provider/model>`` to send the requests
+    as Inspect evaluations (one log per chunk under ``inspect-logs/``). ``client`` overrides how the model is
+    reached (an :class:`auditlens.llm.LLMClient`, or an Inspect ``Model``)."""
     from auditlens.llm import make_client
 
     st = settings or FakingEvalSettings()
@@ -227,22 +291,31 @@ def evaluate_faking(
         "prompts": fingerprint({p: setting.system_prompt(p).text for p in prompts}),
     }
     RunFolder.claim(out, "faking-eval", identity, label="faking evaluation")
-    client = client or make_client(model, cache_dir=out / "llm-cache")
+    inspect_model = client if _is_inspect_model(client) else None
+    if inspect_model is None and model.startswith("inspect:"):
+        inspect_model = model[len("inspect:") :]
+    if inspect_model is None:
+        client = client or make_client(model, cache_dir=out / "llm-cache")
     path = out / "transcripts.jsonl"
     done = {t.key: t for t in (read_jsonl(path, Transcript, torn_tail_ok=True) if path.is_file() else [])}
     units = _units(reqs, prompts, st.samples)
-    todo = [u for u in units if _key(*u) not in done]
+    todo = [u for u in units if _key(*u[1:]) not in done]
     t0 = time.perf_counter()
     per = st.chunk * len(prompts) * 2 * st.samples
     with bar(
         total=len(units), initial=len(units) - len(todo), desc="faking eval", unit="reply", enabled=progress
     ) as pb:
         for s in range(0, len(todo), per):
-            got = _sample(client, setting, todo[s : s + per], st)
+            chunk = todo[s : s + per]
+            got = (
+                _sample_inspect(inspect_model, setting, chunk, st, out / "inspect-logs")
+                if inspect_model is not None
+                else _sample_llm(client, setting, chunk, st)
+            )
             append_jsonl(path, got)
             done.update({t.key: t for t in got})
             pb.update(len(got))
-    transcripts = [done[_key(*u)] for u in units]
+    transcripts = [done[_key(*u[1:])] for u in units]
     rated = [t for t in transcripts if t.error is None]
     items = [
         FirstTurn(
