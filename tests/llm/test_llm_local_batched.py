@@ -80,3 +80,35 @@ def test_settings_are_per_request_in_one_batch(tiny_chat: tuple[Any, Any]) -> No
     assert len(short.tokens) <= 2 and short.text == free.text[: len(short.text)]
     assert scored.text == free.text and len(scored.top_logprobs) == len(scored.tokens)
     assert not cut.top_logprobs and not short.token_logprobs
+
+
+SYSTEM = (
+    "You are a careful assistant. Read the whole request, think about it, and answer in a few plain words."
+)
+
+
+def test_a_shared_system_prompt_and_repeated_prompts_are_prefilled_once(tiny_chat: tuple[Any, Any]) -> None:
+    """Same greedy tokens as one-at-a-time decoding when the batch shares a long prefix (prefilled once, its cache
+    copied to every row) and holds the same prompt several times (prefilled once); seeded samples unchanged."""
+    from auditlens.llm import local_generate
+
+    model, tok = tiny_chat
+    backend = LocalHFBackend(tiny_chat, name="tiny", max_batch_size=8)
+    reqs = [ChatRequest.from_prompt(p, system=SYSTEM, max_tokens=6) for p in PROMPTS]
+    ids = [backend.prompt_ids(r) for r in reqs]
+    assert local_generate._common_prefix(ids) >= local_generate.MIN_SHARED_PREFIX  # the shared path is taken
+    batched = backend.run_batch(reqs)
+    eos = backend._eos_ids(model, tok)
+    for req, res in zip(reqs, batched, strict=True):
+        assert not isinstance(res, Exception)
+        ref = _reference_greedy(model, backend.prompt_ids(req), req.max_tokens, eos)
+        assert tok.convert_tokens_to_ids(res.tokens) == [t for t in ref if t not in eos][: len(res.tokens)]
+    sampled = [
+        ChatRequest.from_prompt("the cat", system=SYSTEM, max_tokens=6, temperature=1.2, seed=s)
+        for s in range(4)
+    ]
+    together = backend.run_batch([*sampled, *reqs[:2]])[:4]
+    assert together == [backend.run_batch([r])[0] for r in sampled]
+    assert (
+        len({r.text for r in together if not isinstance(r, Exception)}) > 1
+    )  # distinct seeds, distinct samples
