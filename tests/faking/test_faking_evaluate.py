@@ -98,7 +98,8 @@ def test_a_killed_run_resumes_without_sending_twice(tmp_path: Path) -> None:
     kept = read_jsonl(tmp_path / "transcripts.jsonl", Transcript, torn_tail_ok=True)
     assert len(kept) == 8  # the first chunk (4 requests × 2 tiers) was checkpointed
     again = Scripted()
-    ev = evaluate_faking("scripted", tmp_path, SETTINGS, client=again, progress=False)
+    resumed = SETTINGS.model_copy(update={"chunk": 3})  # the chunk size is not part of what the run is
+    ev = evaluate_faking("scripted", tmp_path, resumed, client=again, progress=False)
     assert again.calls == 16 and ev.n_transcripts == 24
     assert len({r.key for r in read_jsonl(tmp_path / "transcripts.jsonl", Transcript)}) == 24
     with pytest.raises(AuditlensError, match="other settings"):

@@ -60,7 +60,11 @@ class FakingEvalSettings(BaseModel):
     max_tokens: int = Field(512, ge=16, description="Most tokens per reply (scratchpad and output together).")
     temperature: float = Field(1.0, ge=0.0, description="Sampling temperature of the evaluated model.")
     seed: int = Field(0, description="Base seed of the replies and of the bootstrap intervals.")
-    chunk: int = Field(64, ge=1, description="Requests sent between two checkpoints of transcripts.jsonl.")
+    chunk: int = Field(
+        16,
+        ge=1,
+        description="Requests sent between two checkpoints of transcripts.jsonl (not part of the identity).",
+    )
     classifier: str = Field(
         "rules", description="'rules' (the rule baselines) or an auditlens.llm spec for the LLM classifiers."
     )
@@ -286,7 +290,7 @@ def evaluate_faking(
     reqs = _requests(setting, st)
     identity = {
         "model": model,
-        "settings": st.model_dump(mode="json"),
+        "settings": st.model_dump(mode="json", exclude={"chunk"}),
         "requests": fingerprint([r.model_dump(mode="json") for r in reqs]),
         "prompts": fingerprint({p: setting.system_prompt(p).text for p in prompts}),
     }
