@@ -17,7 +17,14 @@ from auditlens.errors import ConfigError
 from auditlens.intervene.basis import FeatureBasis
 from auditlens.intervene.edits import Positions, patch_codes
 
-__all__ = ["PatchResult", "as_batch", "check_basis", "counterfactual_patch", "kl_divergence"]
+__all__ = [
+    "PatchResult",
+    "as_batch",
+    "check_basis",
+    "counterfactual_patch",
+    "kl_divergence",
+    "paired_batches",
+]
 
 
 class PatchResult(BaseModel):
@@ -57,6 +64,19 @@ def as_batch(prompts: Tensor | Sequence[Sequence[int]], what: str) -> Tensor:
     return torch.tensor(rows, dtype=torch.long)
 
 
+def paired_batches(
+    base_ids: Tensor | Sequence[Sequence[int]], target_ids: Tensor | Sequence[Sequence[int]]
+) -> tuple[Tensor, Tensor]:
+    """Base and target prompts as batches of one shape (each base prompt paired with one target prompt)."""
+    base, target = as_batch(base_ids, "base"), as_batch(target_ids, "target")
+    if base.shape != target.shape:
+        raise ConfigError(
+            f"base prompts {tuple(base.shape)} and target prompts {tuple(target.shape)} differ in shape",
+            hint="pair every base prompt with one target prompt of the same length",
+        )
+    return base, target
+
+
 def check_basis(model: object, hook_point: str, basis: FeatureBasis) -> None:
     """Refuse a basis made for another hook point or another width (saying which)."""
     if basis.hook_point is not None and basis.hook_point != hook_point:
@@ -89,12 +109,7 @@ def counterfactual_patch(
     target's codes at ``positions`` (all by default), error kept (``patch_error``: swapped too); compare the
     next-token distributions at ``answer_position``."""
     check_basis(model, hook_point, basis)
-    base, target = as_batch(base_ids, "base"), as_batch(target_ids, "target")
-    if base.shape != target.shape:
-        raise ConfigError(
-            f"base prompts {tuple(base.shape)} and target prompts {tuple(target.shape)} differ in shape",
-            hint="pair every base prompt with one target prompt of the same length",
-        )
+    base, target = paired_batches(base_ids, target_ids)
     acts = model.capture(target, [hook_point])[hook_point]  # type: ignore[attr-defined]
     codes = basis.encode(acts)
     error = acts.float() - basis.decode(codes) if patch_error else None

@@ -36,7 +36,7 @@ from torch import Tensor
 from auditlens.errors import ConfigError
 from auditlens.intervene.basis import FeatureBasis
 from auditlens.intervene.edits import Positions, _position_mask
-from auditlens.intervene.patching import as_batch, check_basis, kl_divergence
+from auditlens.intervene.patching import check_basis, kl_divergence, paired_batches
 from auditlens.runs import bar
 
 __all__ = [
@@ -180,12 +180,7 @@ def greedy_prune(
 
     ``sets_per_pass``: candidate sets tried in one forward pass; ``max_rows``: rows (sets × prompts) per pass."""
     check_basis(model, hook_point, basis)
-    base, target = as_batch(base_ids, "base"), as_batch(target_ids, "target")
-    if base.shape != target.shape:
-        raise ConfigError(
-            f"base prompts {tuple(base.shape)} and target prompts {tuple(target.shape)} differ in shape",
-            hint="pair every base prompt with one target prompt of the same length",
-        )
+    base, target = paired_batches(base_ids, target_ids)
     ts = sorted(default_thresholds() if thresholds is None else [float(t) for t in thresholds])
     if not ts or ts[0] < 0:
         raise ConfigError(
