@@ -75,3 +75,29 @@ def test_no_chat_template_skips_chat_techniques(tiny_pair, rows):
     assert TECHNIQUES["prefill_attack"](c).error == "skipped: needs chat"
     raw = TECHNIQUES["third_person"](c)
     assert raw.error is None and raw.notes  # no comparison model: said so
+
+
+def test_distinctive_terms_do_not_depend_on_the_hash_seed() -> None:
+    """Two processes with different PYTHONHASHSEED rank the same terms the same way (ties broken by term): a
+    re-run of an audit with the same seeds gives the same leads."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from auditlens.audit.terms import distinctive_terms\n"
+        "a = ['the red fox ran far', 'a red fox and a blue bird', 'blue bird red fox', 'green frog blue pond'] * 3\n"
+        "b = ['a cat sat on the mat', 'the dog ran home', 'a bird sang'] * 3\n"
+        "print([(t.term, round(t.z, 9)) for t in distinctive_terms(a, b, k=12)])\n"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(outs) == 1, outs

@@ -64,7 +64,7 @@ def _doc_counts(texts: Iterable[str], bigrams: bool) -> tuple[Counter[str], int]
     c: Counter[str] = Counter()
     n = 0
     for t in texts:
-        c.update(term_set(t, bigrams=bigrams))
+        c.update(sorted(term_set(t, bigrams=bigrams)))  # sorted: counts do not depend on PYTHONHASHSEED
         n += 1
     return c, n
 
@@ -96,7 +96,7 @@ def distinctive_terms(
         d = math.log((ya + aw) / (sa + a0 - ya - aw)) - math.log((yb + aw) / (sb + a0 - yb - aw))
         z = d / math.sqrt(1 / (ya + aw) + 1 / (yb + aw))
         out.append(TermScore(w, z, ya, yb, na, nb))
-    out.sort(key=lambda s: -s.z)
+    out.sort(key=lambda s: (-s.z, s.term))  # ties by term, never by set order (hash-seeded per process)
     return _drop_covered(out)[:k]
 
 

@@ -101,7 +101,7 @@ def fuzzing(ctx: AuditContext, hypothesis: Hypothesis | None = None) -> Techniqu
     z = {t.term: t.z for t in terms if t.z > 0}
     scored = []
     for sc, q, a in all_noised:
-        mine = sorted(z.keys() & term_set(a), key=lambda t: -z[t])
+        mine = sorted(z.keys() & term_set(a), key=lambda t: (-z[t], t))
         if mine:
             scored.append((sum(z[t] for t in mine), sc, q, a, mine))
     scored.sort(key=lambda x: -x[0])
