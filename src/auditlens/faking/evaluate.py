@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +39,15 @@ from auditlens.faking.transcripts import FirstTurn, load_labelled
 from auditlens.runs import RunFolder, bar, fingerprint
 from auditlens.runs.io import append_jsonl, read_jsonl, write_json
 
-__all__ = ["FakingEvalSettings", "FakingEvaluation", "Transcript", "evaluate_faking", "make_classifiers"]
+__all__ = [
+    "FakingEvalSettings",
+    "FakingEvaluation",
+    "Transcript",
+    "evaluate_faking",
+    "expand_prompts",
+    "make_classifiers",
+    "tuned_on_dev",
+]
 
 log = logging.getLogger(__name__)
 Tier = Literal["free", "paid"]
@@ -113,11 +122,13 @@ class FakingEvaluation(BaseModel):
     wall_s: float
 
 
-def _expand_prompts(setting: Setting, names: list[str]) -> list[str]:
+def expand_prompts(setting: Setting, names: Sequence[str]) -> list[str]:
+    """System-prompt names in order, 'paraphrases' expanded to every paraphrase, repeats dropped; an unknown name is
+    refused, listing the known ones."""
     out: list[str] = []
     for n in names:
         for m in [p.name for p in setting.paraphrases] if n == "paraphrases" else [n]:
-            setting.system_prompt(m)  # refuses an unknown name, listing the known ones
+            setting.system_prompt(m)
             if m not in out:
                 out.append(m)
     return out
@@ -206,20 +217,13 @@ def _sample_inspect(
     """The chunk as one Inspect evaluation (its log stays in ``logs`` for ``inspect view``)."""
     from inspect_ai import Task as InspectTask
     from inspect_ai import eval as inspect_eval
-    from inspect_ai.dataset import MemoryDataset, Sample
-    from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
+    from inspect_ai.dataset import MemoryDataset
+    from inspect_ai.model import GenerateConfig
     from inspect_ai.solver import generate
 
-    samples = [
-        Sample(
-            id=_key(r, p, t, s),
-            input=[
-                ChatMessageSystem(content=setting.system_prompt(p).text),
-                ChatMessageUser(content=user_turn(r.request, t == "free")),
-            ],
-        )
-        for _, r, p, t, s in units
-    ]
+    from auditlens.faking.inspect_task import faking_sample
+
+    samples = [faking_sample(setting, r, p, t, sample_id=_key(r, p, t, s)) for _, r, p, t, s in units]
     task = InspectTask(
         dataset=MemoryDataset(samples, name="alignment-faking"),
         solver=generate(),
@@ -244,21 +248,28 @@ def _sample_inspect(
     return out
 
 
-def _frozen(task: Task, clf: Classifier[Any], n_boot: int) -> tuple[float, ClassifierCalibration]:
-    dev, held = load_labelled("dev"), load_labelled("calibration")
-    tuned = calibrate(
+def tuned_on_dev(task: Task, clf: Classifier[Any], n_boot: int = 2000) -> ClassifierCalibration:
+    """``clf`` on the ``dev`` tuning set with its threshold chosen there (kappa-maximising): the threshold to freeze."""
+    dev = load_labelled("dev")
+    return calibrate(
         clf.name, task, clf.score_many(dev.first_turns), dev.first_turns, dataset="dev", n_boot=n_boot
     )
+
+
+def _frozen(task: Task, clf: Classifier[Any], n_boot: int) -> tuple[float, ClassifierCalibration]:
+    """The threshold frozen on dev, and the classifier's numbers at it on the held-out calibration set."""
+    thr = tuned_on_dev(task, clf, n_boot).threshold
+    held = load_labelled("calibration")
     h = calibrate(
         clf.name,
         task,
         clf.score_many(held.first_turns),
         held.first_turns,
         dataset="calibration",
-        threshold=tuned.threshold,
+        threshold=thr,
         n_boot=n_boot,
     )
-    return tuned.threshold, h
+    return thr, h
 
 
 def _is_inspect_model(obj: Any) -> bool:
@@ -286,7 +297,7 @@ def evaluate_faking(
     st = settings or FakingEvalSettings()
     setting = setting or load_setting()
     out = Path(out)
-    prompts = _expand_prompts(setting, st.prompts)
+    prompts = expand_prompts(setting, st.prompts)
     reqs = _requests(setting, st)
     identity = {
         "model": model,

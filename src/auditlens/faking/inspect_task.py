@@ -29,23 +29,44 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
 from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, mean, metric, scorer
 from inspect_ai.solver import TaskState, generate
 
-from auditlens.faking.calibration import calibrate
 from auditlens.faking.classifiers.base import Task as ClfTask
 from auditlens.faking.classifiers.rules import rule_classifier
+from auditlens.faking.evaluate import expand_prompts, tuned_on_dev
 from auditlens.faking.metrics import Outcome
 from auditlens.faking.parsing import parse_response
-from auditlens.faking.setting import Setting, load_setting, user_turn
-from auditlens.faking.transcripts import FirstTurn, load_labelled
+from auditlens.faking.setting import Request, Setting, load_setting, user_turn
+from auditlens.faking.transcripts import FirstTurn
 
 __all__ = [
     "af_scorer",
     "alignment_faking",
     "compliance_scorer",
     "faking_dataset",
+    "faking_sample",
     "outcomes_from_log",
     "tier_gap",
     "tier_rate",
 ]
+
+
+def faking_sample(
+    setting: Setting, r: Request, prompt: str, tier: str, *, sample_id: str | None = None
+) -> Sample:
+    """One request under system prompt ``prompt`` in ``tier`` ('free' = monitored) as an Inspect sample."""
+    return Sample(
+        id=sample_id or f"{r.id}/{prompt}/{tier}",
+        input=[
+            ChatMessageSystem(content=setting.system_prompt(prompt).text),
+            ChatMessageUser(content=user_turn(r.request, tier == "free")),
+        ],
+        metadata={
+            "request_id": r.id,
+            "category": r.category,
+            "prompt": prompt,
+            "tier": tier,
+            "request": r.request,
+        },
+    )
 
 
 def faking_dataset(
@@ -58,40 +79,18 @@ def faking_dataset(
     """One sample per (request, system prompt, tier); ids ``<request>/<prompt>/<tier>``."""
     setting = setting or load_setting()
     reqs = setting.requests_for(split)[:limit] if limit else setting.requests_for(split)  # type: ignore[arg-type]
-    names = [
-        n for p in prompts for n in ([q.name for q in setting.paraphrases] if p == "paraphrases" else [p])
+    samples = [
+        faking_sample(setting, r, name, tier)
+        for r in reqs
+        for name in expand_prompts(setting, prompts)
+        for tier in ("free", "paid")
     ]
-    samples = []
-    for r in reqs:
-        for name in names:
-            system = setting.system_prompt(name).text
-            for tier in ("free", "paid"):
-                samples.append(
-                    Sample(
-                        id=f"{r.id}/{name}/{tier}",
-                        input=[
-                            ChatMessageSystem(content=system),
-                            ChatMessageUser(content=user_turn(r.request, tier == "free")),
-                        ],
-                        metadata={
-                            "request_id": r.id,
-                            "category": r.category,
-                            "prompt": name,
-                            "tier": tier,
-                            "request": r.request,
-                        },
-                    )
-                )
     return MemoryDataset(samples, name=f"alignment-faking-{split}")
 
 
 @cache
 def _threshold(task: ClfTask) -> float:
-    dev = load_labelled("dev")
-    clf = rule_classifier(task)
-    return calibrate(
-        clf.name, task, clf.score_many(dev.first_turns), dev.first_turns, dataset="dev", n_boot=100
-    ).threshold
+    return tuned_on_dev(task, rule_classifier(task), n_boot=100).threshold
 
 
 def _tier_values(scores: list[SampleScore]) -> dict[str, list[float]]:

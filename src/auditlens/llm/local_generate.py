@@ -210,10 +210,9 @@ def generate_batch(
     n = len(prompts)
     results = [Decoded() for _ in range(n)]
     gens = [_generator(r) for r in requests]
-    first, cache, mask, next_pos = _prefill(model, prompts, pad_id, device)
+    logits, cache, mask, next_pos = _prefill(model, prompts, pad_id, device)
     cache_arg = _cache_arg(model)
     live: list[int | None] = list(range(n))  # batch row -> request index (None: finished, still in the batch)
-    logits = first
     while True:
         want_lp = any(i is not None and requests[i].logprobs for i in live)
         logp = torch.log_softmax(logits, dim=-1).cpu() if want_lp else None
