@@ -95,3 +95,59 @@ def test_folder_of_the_previous_version_resumes(tmp_path: Path) -> None:
         m.auroc.ci_low,
         m.auroc.ci_high,
     )
+
+
+def test_two_sources_write_the_transfer_matrix(tmp_path: Path) -> None:
+    from auditlens.monitor.transfer import TransferMatrix
+
+    cfg = EvaluateConfig(
+        monitors=["rule", "rule-free"], sources=["rewrites"], out=tmp_path / "run", n_boot=20
+    )
+    cfg = cfg.model_copy(update={"max_problems": 14, "seed": 3})
+    evaluate(cfg)
+    matrix = TransferMatrix.model_validate_json((tmp_path / "run" / "transfer.json").read_text())
+    assert [s.source for s in matrix.sources] == ["fixture", "rewrites"]
+    assert [m.monitor for m in matrix.monitors] == ["rule", "rule-free"]
+    for m in matrix.monitors:
+        assert {(c.tuned_on, c.evaluated_on) for c in m.cells} == {
+            (a, b) for a in ("fixture", "rewrites") for b in ("fixture", "rewrites")
+        }
+        assert m.worst is not None and not m.worst.in_distribution
+    html = (tmp_path / "run" / "transfer.html").read_text()
+    assert "worst off-diagonal" in html and "data:image/png;base64" in html
+
+
+def test_transfer_trains_probes_per_source_and_ors_them(tmp_path: Path) -> None:
+    from auditlens.models.tiny import tiny_model
+    from auditlens.monitor.transfer import TransferMatrix
+
+    tiny = tiny_model("llama", seed=0)
+    folder = tmp_path / "tiny"
+    tiny.model.save_pretrained(folder)
+    tiny.tokenizer.save_pretrained(folder)
+    cfg = EvaluateConfig(
+        monitors=["rule", "probe"],
+        sources=["rewrites"],
+        out=tmp_path / "run",
+        max_problems=16,
+        seed=3,
+        n_boot=10,
+        probe_model=str(folder),
+        probe_max_tokens=32,
+        probe_view="output",
+        transfer_folds=2,
+    )
+    evaluate(cfg)
+    matrix = TransferMatrix.model_validate_json((tmp_path / "run" / "transfer.json").read_text())
+    names = [m.monitor for m in matrix.monitors]
+    assert names == ["rule", "probe-l1", "probe-ensemble", "probe-shuffled", "probe-ensemble | rule"]
+    assert [m.learns for m in matrix.monitors] == [False, True, True, True, True]
+    assert (tmp_path / "run" / "probe" / "features-output.safetensors").exists()
+    assert any("probe-ensemble = mean logit" in n for n in matrix.notes)
+
+
+def test_a_sample_set_given_twice_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(AuditlensError, match="more than once"):
+        evaluate(EvaluateConfig(monitors=["rule"], sources=["rewrites", "rewrites"], out=tmp_path / "r"))
+    with pytest.raises(AuditlensError, match="neither a bundled sample set nor a file"):
+        evaluate(EvaluateConfig(monitors=["rule"], sources=["nope"], out=tmp_path / "r2"))

@@ -24,7 +24,9 @@ from auditlens.monitor.transfer import (
 CFG = TransferConfig(n_boot=50)
 
 
-def _samples(source: str, problems: Sequence[int], rng: np.random.Generator, shift: float = 0.0) -> list[CodeSample]:
+def _samples(
+    source: str, problems: Sequence[int], rng: np.random.Generator, shift: float = 0.0
+) -> list[CodeSample]:
     """Per problem two honest and two backdoored samples; 'good' separates in every source, 'local' only
     in 'A' (elsewhere it is noise), 'x' is a feature a learner can use (shifted by ``shift``)."""
     out = []
@@ -49,7 +51,11 @@ def _samples(source: str, problems: Sequence[int], rng: np.random.Generator, shi
 
 def _data() -> list[CodeSample]:
     rng = np.random.default_rng(0)
-    return _samples("A", range(0, 30), rng) + _samples("B", range(20, 50), rng) + _samples("C", range(50, 80), rng)
+    return (
+        _samples("A", range(0, 30), rng)
+        + _samples("B", range(20, 50), rng)
+        + _samples("C", range(50, 80), rng)
+    )
 
 
 def test_cells_cover_every_pair_and_the_leave_one_out_row() -> None:
@@ -61,13 +67,24 @@ def test_cells_cover_every_pair_and_the_leave_one_out_row() -> None:
     assert m.sources[0].shared_problems == {"B": 10, "C": 0}
 
 
-def test_tuning_set_drops_the_evaluated_sources_problems() -> None:
-    m = transfer_matrix(_data(), [StaticScores("good")], CFG)
+def test_no_problem_is_on_both_sides_of_a_cell() -> None:
+    rng = np.random.default_rng(0)
+    data = _data() + _samples("D", range(0, 80), rng)  # D holds every problem of A, B and C
+    m = transfer_matrix(data, [StaticScores("good")], CFG)
     cell = {(c.tuned_on, c.evaluated_on): c for c in m.monitors[0].cells}
-    assert cell[("A", "B")].n_tuning == 20 * 4  # A's problems 20..29 are also B's
-    assert cell[("A", "C")].n_tuning == 30 * 4
+    ab = cell[("A", "B")]  # A's problems 20..29 are also B's: they leave B
+    assert (ab.n_tuning, ab.n_honest + ab.n_attack, ab.n_shared_problems, ab.shared_removed_from) == (
+        120,
+        80,
+        10,
+        "evaluated",
+    )
+    assert cell[("A", "C")].n_tuning == 120 and cell[("A", "C")].shared_removed_from == ""
+    da = cell[("D", "A")]  # leaving them out of A would empty it: they leave D
+    assert (da.n_tuning, da.n_problems, da.shared_removed_from) == (50 * 4, 30, "tuning")
     assert cell[("A", "A")].n_tuning == 30 * 4 and cell[("A", "A")].in_distribution
-    assert cell[(OTHERS, "A")].n_tuning == (20 + 30) * 4  # B less A's problems, and C
+    assert (OTHERS, "D") not in cell  # A, B and C together hold every problem of D and D every one of theirs
+    assert any("others → D skipped" in n for n in m.notes)
 
 
 def test_headline_is_the_worst_off_diagonal_cell() -> None:
@@ -89,7 +106,9 @@ def test_threshold_is_frozen_on_the_tuning_source() -> None:
     m = transfer_matrix(data, [StaticScores("good")], CFG)
     cell = {(c.tuned_on, c.evaluated_on): c for c in m.monitors[0].cells}
     frozen = cell[("A", "B")]
-    honest_a = [s.suspicion["good"] for s in data if s.source == "A" and not s.is_backdoored and s.problem_id < "P/20"]
+    honest_a = [
+        s.suspicion["good"] for s in data if s.source == "A" and not s.is_backdoored and s.problem_id < "P/20"
+    ]
     assert frozen.threshold == pytest.approx(np.percentile(honest_a, 99, method="higher"))
     assert frozen.fpr_frozen.rate > 0.2  # not re-calibrated on B
     assert cell[("B", "B")].fpr_frozen.rate <= 0.02
@@ -109,7 +128,7 @@ class _Recorder:
     def __init__(self) -> None:
         self.seen: list[set[str]] = []
 
-    def __call__(self, train: Sequence[CodeSample]):  # noqa: ANN204
+    def __call__(self, train: Sequence[CodeSample]):
         self.seen.append({s.problem_id for s in train})
         bad = np.mean([s.metadata["x"] for s in train if s.is_backdoored])
         ok = np.mean([s.metadata["x"] for s in train if not s.is_backdoored])
@@ -117,17 +136,15 @@ class _Recorder:
         return lambda xs: np.array([s.metadata["x"] - mid for s in xs])
 
 
-def test_learning_monitor_is_calibrated_out_of_fold_and_never_trains_on_evaluated_problems() -> None:
+def test_learning_monitor_is_calibrated_out_of_fold() -> None:
     data = _data()
     rec = _Recorder()
     m = transfer_matrix(data, [Learned("learner", rec, folds=5)], CFG)
-    b_problems = {s.problem_id for s in data if s.source == "B"}
-    # every final fit for (A, B) excluded B's problems; out-of-fold fits saw a strict subset
     a_problems = {s.problem_id for s in data if s.source == "A"}
-    assert a_problems - b_problems in rec.seen
+    assert a_problems in rec.seen  # the final fit on A
     assert len(rec.seen) == 12 * 6  # 9 single-source cells + 3 leave-one-out, each one final fit + 5 folds
     folds_of_a = [seen for seen in rec.seen if seen < a_problems and len(seen) == 24]
-    assert len(folds_of_a) == 10  # out-of-fold fits of (A, A) and (A, C) (C shares no problem): 6 of 30 left out
+    assert len(folds_of_a) == 15  # (A, A), (A, B), (A, C) each fit A on five folds of 24 of its 30 problems
     mt = m.monitors[0]
     assert mt.learns and mt.worst is not None and mt.worst.auroc.value > 0.9
 
@@ -149,7 +166,9 @@ def test_any_of_flags_what_either_monitor_finds() -> None:
         k = int(s.id.rsplit("/", 1)[1])
         s.suspicion["a"] = (5.0 if s.is_backdoored and k == 2 else 0.0) + float(rng.uniform(0, 1))
         s.suspicion["b"] = (5.0 if s.is_backdoored and k == 3 else 0.0) + float(rng.uniform(0, 1))
-    m = transfer_matrix(data, [StaticScores("a"), StaticScores("b"), AnyOf([StaticScores("a"), StaticScores("b")])], CFG)
+    m = transfer_matrix(
+        data, [StaticScores("a"), StaticScores("b"), AnyOf([StaticScores("a"), StaticScores("b")])], CFG
+    )
     a, b, both = (x.worst_tpr for x in m.monitors)
     assert a is not None and b is not None and both is not None
     assert max(a.tpr_frozen.rate, b.tpr_frozen.rate) <= 0.5

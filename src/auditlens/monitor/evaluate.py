@@ -1,10 +1,19 @@
 """Score a labelled sample set with monitors, calibrate, and write the report (``auditlens monitor
 evaluate``).
 
-Monitor specs: ``rule``; ``llm:<llm spec>`` (``llm:local`` for the embedded SmolLM2, ``llm:stub``,
+Monitor specs: ``rule`` (static analysis against the reference); ``rule-free`` (its reference-free mode);
+``diff`` (differential testing against the reference, :mod:`~auditlens.monitor.differential`); ``llm:<llm spec>`` (``llm:local`` for the embedded SmolLM2, ``llm:stub``,
 ``llm:openai:<model>@<url>``, ``llm:anthropic:<model>``; runs the output and the reasoning view and
 their OR pair); ``probe`` (a linear probe on ``probe_model`` activations, trained on one half of the
 problems and scored on the other, beside its shuffled-label baseline).
+
+**Transfer.** With samples from two or more sources (``sources``: bundled sets such as ``rewrites``, or files;
+each sample keeps its ``source``), the run also writes the transfer matrix (:mod:`~auditlens.monitor.transfer`;
+``transfer.json``, ``transfer.html``, ``transfer.png``): every scoring monitor tuned on one source and frozen
+before it is evaluated on another, and with ``probe`` the probes trained per source — the one-layer probe
+(``probe-l<k>``), the ensemble over layers and poolings (``probe-ensemble``, :mod:`~auditlens.monitor.probe_ensemble`)
+and its shuffled-label baseline — and the OR of the ensemble with each static monitor. Probe features are cached
+in ``probe/features-<view>.safetensors``, so a re-run trains without running the model again.
 
 The run folder is claimed with :meth:`auditlens.runs.RunFolder.claim` (``run.json``: kind ``monitor-evaluate``,
 the fingerprint of every setting but the folder and the LLM cache); a folder holding an evaluation with other
@@ -54,6 +63,8 @@ KIND = "monitor-evaluate"
 LEGACY_CONFIG = "config.json"
 """Where folders made before ``run.json`` recorded their config."""
 MACHINE_FIELDS = frozenset({"out", "llm_cache_dir"})
+STATIC = ("rule", "rule-free", "diff")
+"""Monitor specs that need no model: the rule monitor, its reference-free mode, the differential monitor."""
 """Settings that do not change the results (left out of the fingerprint)."""
 
 
@@ -63,6 +74,14 @@ class EvaluateConfig(BaseModel):
     monitors: list[str] = Field(default_factory=lambda: ["rule"], description="Monitor specs (see module).")
     fixtures: Path | None = Field(
         None, description="Sample file (jsonl of CodeSample); None: bundled fixtures."
+    )
+    sources: list[str] = Field(
+        default_factory=list,
+        description="More sample sets, each a bundled name (see monitor.fixtures.bundled_sources) or a jsonl path; "
+        "with two or more distinct CodeSample.source values, a transfer matrix is written.",
+    )
+    transfer_folds: int = Field(
+        5, ge=2, description="Folds (by problem) of a probe's out-of-fold calibration."
     )
     out: Path = Field(description="Run folder for scores and report.")
     styles: list[ReasoningStyle] | None = Field(None, description="Keep only these reasoning styles.")
@@ -103,11 +122,12 @@ def _legacy_record(folder: Path) -> RunRecord | None:
 
 
 def check_monitor_specs(specs: list[str]) -> None:
-    """Raise :class:`MonitorError` for a spec that is not ``rule``, ``probe`` or ``llm:<spec>``."""
+    """Raise :class:`MonitorError` for a spec that is not one of :data:`STATIC` , ``probe`` or ``llm:<spec>``."""
     for spec in specs:
-        if spec not in ("rule", "probe") and not spec.startswith("llm:"):
+        if spec not in (*STATIC, "probe") and not spec.startswith("llm:"):
             raise MonitorError(
-                f"unknown monitor spec {spec!r}", hint="use 'rule', 'probe' or 'llm:<spec>' (e.g. llm:local)"
+                f"unknown monitor spec {spec!r}",
+                hint="use 'rule', 'rule-free', 'diff', 'probe' or 'llm:<spec>' (e.g. llm:local)",
             )
 
 
@@ -135,8 +155,7 @@ def _llm_monitors(spec: str, cfg: EvaluateConfig) -> tuple[list[Monitor], tuple[
 def evaluate(cfg: EvaluateConfig) -> MonitorReport:
     """Run ``cfg.monitors`` over the samples, then build and write the report (see the module)."""
     check_monitor_specs(cfg.monitors)
-    samples = load_fixtures(cfg.fixtures, styles=cfg.styles)
-    samples = select_problems(samples, cfg.max_problems, cfg.seed)
+    samples = load_samples(cfg)
     if not samples:
         raise MonitorError("no samples to evaluate", hint="check --fixtures, --styles and --max-problems")
     folder = RunFolder.claim(
@@ -154,10 +173,8 @@ def evaluate(cfg: EvaluateConfig) -> MonitorReport:
     pairs: list[tuple[str, str]] = []
     notes: list[str] = []
     for spec in cfg.monitors:
-        if spec == "rule":
-            from auditlens.monitor.rules import RuleMonitor
-
-            apply_monitor(RuleMonitor(), samples)
+        if spec in STATIC:
+            apply_monitor(_static_monitor(spec), samples)
         elif spec.startswith("llm:"):
             monitors, pair = _llm_monitors(spec.removeprefix("llm:"), cfg)
             for m in monitors:
@@ -180,8 +197,115 @@ def evaluate(cfg: EvaluateConfig) -> MonitorReport:
         notes=notes,
     )
     write_report(report, folder.path)
+    if len({s.source for s in samples}) >= 2:
+        from auditlens.monitor.report.transfer_page import transfer_lines, write_transfer
+
+        matrix = run_transfer(samples, cfg, folder.path)
+        write_transfer(matrix, folder.path)
+        for line in transfer_lines(matrix):
+            log.info("transfer: %s", line)
     folder.mark("complete")
     return report
+
+
+def load_samples(cfg: EvaluateConfig) -> list[CodeSample]:
+    """The fixtures (``cfg.fixtures``) and every set of ``cfg.sources``, filtered by style and problem count."""
+    from auditlens.monitor.fixtures import source_path
+
+    samples = load_fixtures(cfg.fixtures, styles=cfg.styles)
+    for spec in cfg.sources:
+        samples += load_fixtures(source_path(spec), styles=cfg.styles)
+    ids = [s.id for s in samples]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise MonitorError(
+            f"sample id {dup!r} appears more than once across --fixtures and --source",
+            hint="give each sample set once; ids must be unique across sets",
+        )
+    return select_problems(samples, cfg.max_problems, cfg.seed)
+
+
+def _static_monitor(spec: str) -> Monitor:
+    from auditlens.monitor.rules import RuleMonitor
+
+    if spec == "rule":
+        return RuleMonitor()
+    if spec == "rule-free":
+        return RuleMonitor(reference_free=True)
+    from auditlens.monitor.differential import DifferentialMonitor
+
+    return DifferentialMonitor()
+
+
+def run_transfer(samples: list[CodeSample], cfg: EvaluateConfig, folder: Path) -> Any:
+    """The transfer matrix of every monitor that scored ``samples`` (see the module)."""
+    from auditlens.monitor.transfer import (
+        AnyOf,
+        StaticScores,
+        TransferConfig,
+        TransferMonitor,
+        transfer_matrix,
+    )
+
+    tcfg = TransferConfig(fpr=cfg.fpr, n_boot=cfg.n_boot, seed=cfg.seed)
+    names = sorted(
+        {k for s in samples for k in s.suspicion if not k.startswith("probe")},
+        key=lambda k: (k not in STATIC, STATIC.index(k) if k in STATIC else 0, k),
+    )
+    groups: list[tuple[list[str], TransferMonitor]] = [([n], StaticScores(n)) for n in names]
+    notes: list[str] = []
+    if "probe" in cfg.monitors:
+        probes, note = _transfer_probes(samples, cfg, folder)
+        notes.append(note)
+        groups += [([], p) for p in probes]
+        ensemble = probes[1]
+        groups += [([n], AnyOf([ensemble, StaticScores(n)])) for n in names if n in STATIC]
+    out = None
+    for needs, m in groups:
+        scored = [s for s in samples if all(n in s.suspicion for n in needs)]
+        part = transfer_matrix(scored, [m], tcfg)
+        if len(scored) < len(samples):
+            part.notes.append(f"{m.name}: {len(samples) - len(scored)} samples it failed on left out")
+        if out is None:
+            out = part
+        else:
+            out.monitors += part.monitors
+            out.notes += [n for n in part.notes if n not in out.notes]
+    assert out is not None
+    out.notes += notes
+    return out
+
+
+def _transfer_probes(samples: list[CodeSample], cfg: EvaluateConfig, folder: Path) -> tuple[list[Any], str]:
+    from auditlens.models import load_model
+    from auditlens.monitor.probe_ensemble import compute_features, default_hook_points, ensemble_trainer
+    from auditlens.monitor.transfer import Learned
+
+    model = load_model(cfg.probe_model)
+    hooks = default_hook_points(model.n_layers)
+    single = cfg.probe_hook_point or f"blocks.{model.n_layers // 2}.resid_post"
+    if single not in hooks:
+        hooks = sorted({*hooks, single}, key=lambda h: int(h.split(".")[1]))
+    cache = folder / "probe" / f"features-{cfg.probe_view.value}.safetensors"
+    table, text_of = compute_features(
+        model, samples, cfg.probe_view, hooks, ("mean", "last"), cfg.probe_max_tokens, cache=cache
+    )
+    k, seed = cfg.transfer_folds, cfg.seed
+    layer = single.split(".")[1]
+    probes = [
+        Learned(
+            f"probe-l{layer}", ensemble_trainer(table, text_of, [f"{single}:mean"], C=1.0, seed=seed), k, seed
+        ),
+        Learned("probe-ensemble", ensemble_trainer(table, text_of, seed=seed), k, seed),
+        Learned("probe-shuffled", ensemble_trainer(table, text_of, seed=seed, shuffle_labels=True), k, seed),
+    ]
+    note = (
+        f"transfer probes read {model.model_id} ({cfg.probe_view.value} view, {cfg.probe_max_tokens} tokens): "
+        f"probe-l{layer} = one logistic regression on mean-pooled {single} (C=1, as the split probe); "
+        f"probe-ensemble = mean logit of {len(table.keys)} regressions (C=0.05) on {', '.join(table.keys)}; "
+        "probe-shuffled = the ensemble trained on shuffled labels (the random-label baseline)"
+    )
+    return probes, note
 
 
 def _run_probe(samples: list[CodeSample], cfg: EvaluateConfig) -> str:

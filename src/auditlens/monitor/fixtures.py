@@ -10,9 +10,31 @@ from auditlens.monitor.records import CodeSample, ReasoningStyle
 from auditlens.monitor.taxonomy import BackdoorType
 from auditlens.runs import read_jsonl
 
-__all__ = ["FIXTURES_PATH", "load_fixtures"]
+__all__ = ["FIXTURES_PATH", "SOURCES_DIR", "bundled_sources", "load_fixtures", "source_path"]
 
 FIXTURES_PATH = Path(__file__).with_name("data") / "fixtures.jsonl"
+SOURCES_DIR = Path(__file__).with_name("data") / "sources"
+"""Bundled held-out sample sets, one folder each (``<name>/samples.jsonl`` and a README on how it was made)."""
+
+
+def bundled_sources() -> list[str]:
+    """Names of the bundled sample sets besides the fixtures (``rewrites``, ...)."""
+    return sorted(p.parent.name for p in SOURCES_DIR.glob("*/samples.jsonl"))
+
+
+def source_path(spec: str) -> Path:
+    """The sample file of ``spec``: ``fixture`` (the bundled fixtures), a bundled source name, or a path."""
+    if spec == "fixture":
+        return FIXTURES_PATH
+    if spec in bundled_sources():
+        return SOURCES_DIR / spec / "samples.jsonl"
+    path = Path(spec)
+    if not path.is_file():
+        raise DataError(
+            f"{spec!r} is neither a bundled sample set nor a file",
+            hint=f"use one of: fixture, {', '.join(bundled_sources())}, or the path of a jsonl of CodeSample",
+        )
+    return path
 
 
 def load_fixtures(

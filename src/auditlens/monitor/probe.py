@@ -29,7 +29,14 @@ from auditlens.runs import read_json, write_file_atomically, write_json
 if TYPE_CHECKING:
     from auditlens.models import HookedModel
 
-__all__ = ["ProbeConfig", "ProbeMonitor", "pooled_activations", "split_by_problem"]
+__all__ = [
+    "POOLINGS",
+    "ProbeConfig",
+    "ProbeMonitor",
+    "pooled_activations",
+    "pooled_features",
+    "split_by_problem",
+]
 
 
 class ProbeConfig(BaseModel):
@@ -66,35 +73,72 @@ def split_by_problem(
     ]
 
 
-def pooled_activations(
-    model: HookedModel, texts: Sequence[str], hook_point: str, max_tokens: int = 512, batch_size: int = 8
-) -> NDArray[np.float32]:
-    """Mean over real tokens (not padding) of the activations at ``hook_point``: shape (len(texts), d).
-    Texts are batched by length so little padding is computed; the pass stops after the hook's layer."""
+POOLINGS = ("mean", "last", "max")
+"""How token activations become one vector: their mean, the last real token's, the per-dimension max."""
+
+
+def pooled_features(
+    model: HookedModel,
+    texts: Sequence[str],
+    hook_points: Sequence[str],
+    poolings: Sequence[str] = ("mean",),
+    max_tokens: int = 512,
+    batch_size: int = 8,
+    progress: bool = False,
+) -> dict[str, NDArray[np.float32]]:
+    """Pooled activations at several hook points from one pass per batch: ``"{hook}:{pooling}"`` → array
+    (len(texts), d). Padding is never pooled; texts are batched by length so little padding is computed;
+    the pass stops after the deepest hook's layer."""
     import torch
 
+    bad = [p for p in poolings if p not in POOLINGS]
+    if bad:
+        raise MonitorError(f"unknown pooling {bad[0]!r}", hint=f"use one of {', '.join(POOLINGS)}")
     tok = model.tokenizer
     if tok is None:
         raise MonitorError("the model has no tokenizer", hint="load it with auditlens.models.load_model")
-    model.parse(hook_point)
+    for hp in hook_points:
+        model.parse(hp)
     ids = [tok(t, add_special_tokens=True)["input_ids"][:max_tokens] or [0] for t in texts]
     pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
-    out = np.zeros((len(texts), model.hook_dim(hook_point)), dtype=np.float32)
+    out = {
+        f"{hp}:{p}": np.zeros((len(texts), model.hook_dim(hp)), dtype=np.float32)
+        for hp in hook_points
+        for p in poolings
+    }
     device = next(model.model.parameters()).device
     order = np.argsort([len(x) for x in ids])
-    for start in range(0, len(order), batch_size):
+    from auditlens.runs import bar
+
+    for start in bar(range(0, len(order), batch_size), desc="probe features", unit="batch", enabled=progress):
         idx = order[start : start + batch_size]
-        width = max(len(ids[i]) for i in idx)
+        lengths = torch.tensor([len(ids[i]) for i in idx])
+        width = int(lengths.max())
         batch = torch.full((len(idx), width), pad, dtype=torch.long)
         mask = torch.zeros((len(idx), width), dtype=torch.long)
         for row, i in enumerate(idx):
             batch[row, : len(ids[i])] = torch.tensor(ids[i])
             mask[row, : len(ids[i])] = 1
-        acts = model.capture(batch.to(device), [hook_point], attention_mask=mask.to(device))[hook_point]
-        m = mask.to(acts.device, acts.dtype).unsqueeze(-1)
-        pooled = (acts * m).sum(1) / m.sum(1)
-        out[idx] = pooled.float().cpu().numpy()
+        acts = model.capture(batch.to(device), list(hook_points), attention_mask=mask.to(device))
+        for hp in hook_points:
+            a = acts[hp].float()
+            m = mask.to(a.device, a.dtype).unsqueeze(-1)
+            for p in poolings:
+                if p == "mean":
+                    v = (a * m).sum(1) / m.sum(1)
+                elif p == "last":
+                    v = a[torch.arange(len(idx)), (lengths - 1).to(a.device)]
+                else:
+                    v = a.masked_fill(m == 0, float("-inf")).amax(1)
+                out[f"{hp}:{p}"][idx] = v.cpu().numpy()
     return out
+
+
+def pooled_activations(
+    model: HookedModel, texts: Sequence[str], hook_point: str, max_tokens: int = 512, batch_size: int = 8
+) -> NDArray[np.float32]:
+    """Mean over real tokens (not padding) of the activations at ``hook_point``: shape (len(texts), d)."""
+    return pooled_features(model, texts, [hook_point], ["mean"], max_tokens, batch_size)[f"{hook_point}:mean"]
 
 
 class ProbeMonitor:
