@@ -27,3 +27,14 @@ def test_monitor_evaluate_cli(tmp_path: Path) -> None:
     samples = load_scores(out / "scores.jsonl")
     assert len({s.problem_id for s in samples}) == 5
     assert all("rule" in s.suspicion for s in samples)
+
+
+def test_monitor_evaluate_cli_with_a_second_source_prints_the_transfer_headline(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["monitor", "evaluate", "-m", "rule-free", "-m", "diff", "--source", "rewrites", "--max-problems", "12"]
+    args += ["--seed", "3", "--n-boot", "20", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "worst off-diagonal" in res.output and "diff" in res.output
+    for name in ("transfer.json", "transfer.html", "transfer.png"):
+        assert (out / name).exists(), name

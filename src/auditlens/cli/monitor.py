@@ -21,12 +21,19 @@ def evaluate_(
         ["rule"],
         "--monitor",
         "-m",
-        help="Monitor: 'rule', 'probe', or 'llm:<spec>' (llm:local = embedded SmolLM2, llm:stub, "
+        help="Monitor: 'rule', 'rule-free' (no reference), 'diff' (differential testing against the "
+        "reference), 'probe', or 'llm:<spec>' (llm:local = embedded SmolLM2, llm:stub, "
         "llm:openai:<model>@<url>, llm:anthropic:<model>; runs output + reasoning views and their OR). "
         "Repeatable.",
     ),
     fixtures: Path = typer.Option(
         None, "--fixtures", help="Labelled samples (jsonl of CodeSample); default: the bundled fixtures."
+    ),
+    source: list[str] = typer.Option(
+        [],
+        "--source",
+        help="Another sample set: a bundled one (rewrites, authored, ...) or a jsonl path. With two or more "
+        "sources the run also writes the transfer matrix (transfer.json/html/png). Repeatable.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder for scores.jsonl and the report."),
     style: list[str] = typer.Option(
@@ -52,6 +59,7 @@ def evaluate_(
     cfg = EvaluateConfig(
         monitors=list(monitor),
         fixtures=fixtures,
+        sources=list(source),
         out=out,
         styles=list(style) or None,
         max_problems=max_problems,
@@ -68,3 +76,12 @@ def evaluate_(
     for line in summary_lines(report):
         typer.echo(line)
     typer.echo(f"wrote {out / 'report.html'}")
+    if (out / "transfer.json").is_file():
+        from auditlens.monitor.report.transfer_page import transfer_lines
+        from auditlens.monitor.transfer import TransferMatrix
+
+        matrix = TransferMatrix.model_validate_json((out / "transfer.json").read_text())
+        typer.echo("transfer (headline = worst off-diagonal cell):")
+        for line in transfer_lines(matrix):
+            typer.echo(f"  {line}")
+        typer.echo(f"wrote {out / 'transfer.html'}")
