@@ -151,3 +151,17 @@ def test_a_sample_set_given_twice_is_refused(tmp_path: Path) -> None:
         evaluate(EvaluateConfig(monitors=["rule"], sources=["rewrites", "rewrites"], out=tmp_path / "r"))
     with pytest.raises(AuditlensError, match="neither a bundled sample set nor a file"):
         evaluate(EvaluateConfig(monitors=["rule"], sources=["nope"], out=tmp_path / "r2"))
+
+
+def test_transfer_page_in_headless_chromium(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    cfg = EvaluateConfig(monitors=["rule"], sources=["rewrites"], out=tmp_path / "run", n_boot=10)
+    evaluate(cfg.model_copy(update={"max_problems": 14, "seed": 3}))
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((tmp_path / "run" / "transfer.html").resolve().as_uri())
+    assert page.locator("h1").inner_text() == "Monitor transfer matrix"
+    assert "rule" in page.locator("table").nth(1).inner_text()  # the headline table
+    img = page.locator("img").first
+    assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+    assert not errors

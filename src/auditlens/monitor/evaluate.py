@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 KIND = "monitor-evaluate"
 LEGACY_CONFIG = "config.json"
 """Where folders made before ``run.json`` recorded their config."""
-MACHINE_FIELDS = frozenset({"out", "llm_cache_dir"})
+MACHINE_FIELDS = frozenset({"out", "llm_cache_dir", "probe_features_dir"})
 STATIC = ("rule", "rule-free", "diff")
 """Monitor specs that need no model: the rule monitor, its reference-free mode, the differential monitor."""
 """Settings that do not change the results (left out of the fingerprint)."""
@@ -98,6 +98,11 @@ class EvaluateConfig(BaseModel):
     probe_view: MonitorView = Field(MonitorView.REASONING, description="What the probe model reads.")
     probe_max_tokens: int = Field(256, gt=0, description="Tokens of each transcript the probe model reads.")
     llm_cache_dir: Path | None = Field(None, description="LLM response cache; None: the auditlens cache.")
+    probe_features_dir: Path | None = Field(
+        None,
+        description="Where the transfer probes' feature tables are kept (shared by runs: features are keyed by "
+        "transcript text, so a run with one more source only reads the new texts); None: <out>/probe.",
+    )
 
 
 def identity(cfg: EvaluateConfig) -> dict[str, Any]:
@@ -286,7 +291,7 @@ def _transfer_probes(samples: list[CodeSample], cfg: EvaluateConfig, folder: Pat
     single = cfg.probe_hook_point or f"blocks.{model.n_layers // 2}.resid_post"
     if single not in hooks:
         hooks = sorted({*hooks, single}, key=lambda h: int(h.split(".")[1]))
-    cache = folder / "probe" / f"features-{cfg.probe_view.value}.safetensors"
+    cache = (cfg.probe_features_dir or folder / "probe") / f"features-{cfg.probe_view.value}.safetensors"
     table, text_of = compute_features(
         model, samples, cfg.probe_view, hooks, ("mean", "last"), cfg.probe_max_tokens, cache=cache
     )
