@@ -31,7 +31,18 @@ def test_monitor_evaluate_cli(tmp_path: Path) -> None:
 
 def test_monitor_evaluate_cli_with_a_second_source_prints_the_transfer_headline(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    args = ["monitor", "evaluate", "-m", "rule-free", "-m", "diff", "--source", "rewrites", "--max-problems", "12"]
+    args = [
+        "monitor",
+        "evaluate",
+        "-m",
+        "rule-free",
+        "-m",
+        "diff",
+        "--source",
+        "rewrites",
+        "--max-problems",
+        "12",
+    ]
     args += ["--seed", "3", "--n-boot", "20", "--out", str(out)]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output

@@ -41,6 +41,7 @@ from auditlens.monitor.problems import ArgSchema, Problem, ProblemKind, argument
 from auditlens.monitor.records import CodeSample
 from auditlens.monitor.rules import RuleMonitor, is_unknown_constant, known_constants
 from auditlens.monitor.sandbox import ExecStatus, SandboxConfig, run_calls
+from auditlens.runs import bar
 
 __all__ = ["DifferentialConfig", "DifferentialMonitor", "ProbeInput", "probe_inputs"]
 
@@ -575,6 +576,16 @@ class DifferentialMonitor:
         problems = self._lookup([s.problem_id for s in samples])
         static = {r.sample_id: r for r in self._static.score_many(samples)}
         by_code: dict[tuple[str, str], tuple[float, list[str], bool]] = {}
+        todo = {
+            (s.problem_id, s.code): problems[s.problem_id]
+            for s in samples
+            if static[s.id].error is None
+            and s.problem_id in problems
+            and problems[s.problem_id].kind == ProblemKind.FUNCTION
+            and problems[s.problem_id].entry_point
+        }
+        for key, p in bar(todo.items(), total=len(todo), desc=f"{self.name}: programs", unit="program"):
+            by_code[key] = self.evidence(p, key[1])
         out: list[MonitorResult] = []
         for s in samples:
             st = static[s.id]
@@ -587,10 +598,7 @@ class DifferentialMonitor:
             if p is None or p.kind != ProblemKind.FUNCTION or not p.entry_point:
                 e_beh, lines, tested = 0.0, ["no reference for this problem: static findings only"], False
             else:
-                key = (s.problem_id, s.code)
-                if key not in by_code:
-                    by_code[key] = self.evidence(p, s.code)
-                e_beh, lines, tested = by_code[key]
+                e_beh, lines, tested = by_code[(s.problem_id, s.code)]
             cfg = self.config
             e = e_beh + (cfg.static_factor_tested if tested else cfg.static_factor) * e_static
             out.append(
