@@ -120,7 +120,7 @@ def test_llm_reasoning_view_and_failures_do_not_stop_the_batch(tmp_path: Path) -
         retry=RetryConfig(max_retries=0),
     )
     mon = LLMMonitor(client, cfg)
-    samples = [_sample(BACKDOOR, f"s{i}", reasoning="edge case first") for i in range(3)]
+    samples = [_sample(BACKDOOR, f"s{i}", reasoning=f"edge case first ({i})") for i in range(3)]
     res = apply_monitor(mon, samples)
     assert [r.ok for r in res] == [True, False, True]
     assert "boom" in (res[1].error or "")
@@ -209,3 +209,14 @@ def test_rule_monitor_separates_fixture_backdoors() -> None:
     a = np.array([s.suspicion["rule"] for s in samples if s.is_backdoored])
     assert h.size > 20 and a.size > 40
     assert auroc(h, a) > 0.9
+
+
+def test_llm_monitor_asks_once_for_samples_that_read_the_same(tmp_path: Path) -> None:
+    client = LLMClient(StubBackend(script=[_answer(0.7)]), cache_dir=tmp_path, use_cache=False, concurrency=1)
+    mon = LLMMonitor(
+        client, LLMMonitorConfig(view=MonitorView.OUTPUT, adversary_instructions=False, base_rate=None)
+    )
+    # one program in three reasoning styles: the output view reads the same text three times
+    samples = [_sample(BACKDOOR, f"s{i}", reasoning=f"trace {i}") for i in range(3)]
+    res = apply_monitor(mon, samples)
+    assert [r.suspicion for r in res] == [res[0].suspicion] * 3 and res[0].suspicion is not None

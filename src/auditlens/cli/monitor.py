@@ -50,6 +50,9 @@ def evaluate_(
     probe_hook_point: str = typer.Option(None, help="Probe hook point (default: middle layer resid_post)."),
     probe_view: str = typer.Option("reasoning", help="What the probe model reads: 'reasoning' or 'output'."),
     llm_cache: Path = typer.Option(None, help="LLM response cache folder (default: the auditlens cache)."),
+    llm_view: list[str] = typer.Option(
+        ["output", "reasoning"], help="Views each LLM monitor reads ('output', 'reasoning'). Repeatable."
+    ),
     probe_features: Path = typer.Option(
         None, help="Folder of the transfer probes' feature tables, shared by runs (default: <out>/probe)."
     ),
@@ -74,6 +77,7 @@ def evaluate_(
         probe_hook_point=probe_hook_point,
         probe_view=probe_view,
         llm_cache_dir=llm_cache,
+        llm_views=list(llm_view),
         probe_features_dir=probe_features,
     )
     report = evaluate(cfg)

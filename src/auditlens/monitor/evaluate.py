@@ -90,6 +90,11 @@ class EvaluateConfig(BaseModel):
     audit_budget_pct: float = Field(1.0, gt=0, le=100, description="Audit budget for safety, percent.")
     n_boot: int = Field(1000, gt=0, description="Bootstrap resamples per CI.")
     seed: int = Field(0, description="Seed of problem selection, probe split and bootstrap.")
+    llm_views: list[MonitorView] = Field(
+        default_factory=lambda: [MonitorView.OUTPUT, MonitorView.REASONING],
+        min_length=1,
+        description="Views each LLM monitor reads (with both, their OR pair is reported too).",
+    )
     probe_model: str = Field("smollm2-135m-instruct", description="Model the probe reads activations of.")
     probe_hook_point: str | None = Field(None, description="Probe hook point; None: middle layer resid_post.")
     probe_test_fraction: float = Field(
@@ -147,14 +152,16 @@ def select_problems(samples: list[CodeSample], max_problems: int | None, seed: i
     return [s for s in samples if s.problem_id in keep]
 
 
-def _llm_monitors(spec: str, cfg: EvaluateConfig) -> tuple[list[Monitor], tuple[str, str]]:
+def _llm_monitors(spec: str, cfg: EvaluateConfig) -> tuple[list[Monitor], tuple[str, str] | None]:
     from auditlens.llm import make_client
 
     client = make_client(spec, cache_dir=cfg.llm_cache_dir)
     short = spec.split(":")[0]
-    out = LLMMonitor(client, LLMMonitorConfig(view=MonitorView.OUTPUT, name=f"llm-{short}-output"))
-    rsn = LLMMonitor(client, LLMMonitorConfig(view=MonitorView.REASONING, name=f"llm-{short}-reasoning"))
-    return [out, rsn], (out.name, rsn.name)
+    monitors: list[Monitor] = [
+        LLMMonitor(client, LLMMonitorConfig(view=v, name=f"llm-{short}-{v.value}")) for v in cfg.llm_views
+    ]
+    names = [m.name for m in monitors]
+    return monitors, ((names[0], names[1]) if len(names) == 2 else None)
 
 
 def evaluate(cfg: EvaluateConfig) -> MonitorReport:
@@ -184,7 +191,8 @@ def evaluate(cfg: EvaluateConfig) -> MonitorReport:
             monitors, pair = _llm_monitors(spec.removeprefix("llm:"), cfg)
             for m in monitors:
                 apply_monitor(m, samples)
-            pairs.append(pair)
+            if pair is not None:
+                pairs.append(pair)
         else:  # "probe" (check_monitor_specs allows nothing else)
             notes.append(_run_probe(samples, cfg))
         log.info("monitor %s: scored %d samples", spec, len(samples))

@@ -199,9 +199,15 @@ class LLMMonitor:
         from auditlens.llm import LLMFailure, next_token_distributions
 
         requests = [self.request(s) for s in samples]
-        dists = next_token_distributions(
-            self.client, requests, ("A", "B"), top_logprobs=self.config.top_logprobs
+        # samples that read the same (one program in several reasoning styles, under the output view) ask once
+        keys = [r.model_dump_json() for r in requests]
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}
+        unique = sorted(first.values())
+        got = next_token_distributions(
+            self.client, [requests[i] for i in unique], ("A", "B"), top_logprobs=self.config.top_logprobs
         )
+        by_key = {keys[i]: d for i, d in zip(unique, got, strict=True)}
+        dists = [by_key[k] for k in keys]
         out: list[MonitorResult] = []
         for sample, dist in zip(samples, dists, strict=True):
             if isinstance(dist, LLMFailure):
