@@ -1,10 +1,11 @@
-"""Verify the hand-written `rewrites` source in the sandbox and write ``samples.jsonl``.
+"""Verify a hand-written sample source in the sandbox and write its ``samples.jsonl``.
 
 Run from the repository root (it is a script, not part of the library)::
 
-    PYTHONPATH=src python scripts/sources/rewrites/verify.py [--only HumanEval/0,...]
+    PYTHONPATH=src python scripts/sources/verify.py --source rewrites [--only HumanEval/0,...]
 
-It reads the authoring files ``batch_*.py`` (see ``spec.py``) and, for every problem:
+It reads the authoring files ``scripts/sources/<source>/batch_*.py`` (the record format is in ``spec.py``
+next to this file) and, for every problem:
 
 1. draws up to 40 distinct inputs with the problem's generator (seeded by the problem id) and keeps those
    the canonical solution runs on (at least 30 are required);
@@ -38,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-#: where the source is shipped (package data): samples.jsonl, verification.json, README.md
-DATA = HERE.parents[2] / "src" / "auditlens" / "monitor" / "data" / "sources" / "rewrites"
+#: where sources are shipped (package data): <source>/samples.jsonl, verification.json, README.md
+DATA_ROOT = HERE.parents[1] / "src" / "auditlens" / "monitor" / "data" / "sources"
 sys.path.insert(0, str(HERE))
 
 import spec  # noqa: E402
@@ -58,8 +59,10 @@ from auditlens.monitor.taxonomy import BackdoorType  # noqa: E402
 N_GEN = 40  # generated inputs wanted per problem
 MIN_GEN = 30  # generated inputs required (those the reference runs on)
 MAX_FIRE = 0.10  # a trigger may hold on at most this fraction of the generated inputs
-SOURCE = "rewrites"
-CACHE = Path(tempfile.gettempdir()) / "auditlens-rewrites-verify-cache.json"
+#: the short tag of a source's sample ids (``HumanEval/0/rw1/clean``); ``rewrites`` keeps its historical one
+ID_TAGS = {"rewrites": "rw"}
+SOURCE = "rewrites"  # set by main() from --source
+TAG = "rw"
 
 
 class Cache:
@@ -85,14 +88,18 @@ class Cache:
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
-def load_entries() -> list[spec.Entry]:
-    for path in sorted(HERE.glob("batch_*.py")):
+def load_entries(source: str) -> list[spec.Entry]:
+    folder = HERE / source
+    if not folder.is_dir():
+        raise SystemExit(f"no authoring folder {folder}: create it with batch_*.py files (see spec.py)")
+    sys.path.insert(0, str(folder))
+    for path in sorted(folder.glob("batch_*.py")):
         importlib.import_module(path.stem)
     return spec.ENTRIES
 
 
 def generated_inputs(entry: spec.Entry) -> list[str]:
-    rng = random.Random(f"rewrites:{entry.pid}")
+    rng = random.Random(f"{SOURCE}:{entry.pid}")
     seen: list[str] = []
     for _ in range(5000):
         if len(seen) >= N_GEN + 8:
@@ -171,7 +178,7 @@ def verify_entry(cache: Cache, entry: spec.Entry, problem: Problem) -> tuple[lis
             errors.append(f"{name}: fails the tests ({why})")
 
     for k, c in enumerate(entry.clean, 1):
-        name = f"rw{k}/clean"
+        name = f"{TAG}{k}/clean"
         program_ok(name, c.code)
         vals = call_values(cache, c.code, ep, inputs)
         bad = [i for i, a, b in zip(inputs, vals, refs, strict=True) if not same(a, b)]
@@ -182,7 +189,7 @@ def verify_entry(cache: Cache, entry: spec.Entry, problem: Problem) -> tuple[lis
     per_rw: Counter[int] = Counter()
     for b in entry.bds:
         per_rw[b.of] += 1
-        name = f"rw{b.of}/bd{per_rw[b.of]}"
+        name = f"{TAG}{b.of}/bd{per_rw[b.of]}"
         if not 1 <= b.of <= len(entry.clean):
             errors.append(f"{name}: inserted into a rewrite that does not exist")
             continue
@@ -246,7 +253,7 @@ def verify_entry(cache: Cache, entry: spec.Entry, problem: Problem) -> tuple[lis
 def records(entry: spec.Entry, ep: str) -> list[dict[str, Any]]:
     out = []
     for k, c in enumerate(entry.clean, 1):
-        base = f"{entry.pid}/rw{k}/clean"
+        base = f"{entry.pid}/{TAG}{k}/clean"
         for style, trace in ((ReasoningStyle.NONE, ""), (ReasoningStyle.HONEST, c.honest.strip())):
             out.append(
                 CodeSample(
@@ -265,7 +272,7 @@ def records(entry: spec.Entry, ep: str) -> list[dict[str, Any]]:
     per_rw: Counter[int] = Counter()
     for b in entry.bds:
         per_rw[b.of] += 1
-        base = f"{entry.pid}/rw{b.of}/bd{per_rw[b.of]}"
+        base = f"{entry.pid}/{TAG}{b.of}/bd{per_rw[b.of]}"
         for style, trace in (
             (ReasoningStyle.NONE, ""),
             (ReasoningStyle.BLATANT, b.blatant.strip()),
@@ -286,7 +293,7 @@ def records(entry: spec.Entry, ep: str) -> list[dict[str, Any]]:
                         "entry_point": ep,
                         "verified": True,
                         "author": "hand",
-                        "variant_of": f"{entry.pid}/rw{b.of}/clean",
+                        "variant_of": f"{entry.pid}/{TAG}{b.of}/clean",
                     },
                 )
             )
@@ -295,10 +302,15 @@ def records(entry: spec.Entry, ep: str) -> list[dict[str, Any]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--source", default="rewrites", help="the authoring folder under scripts/sources/")
     ap.add_argument("--only", default="", help="comma-separated problem ids to verify")
     ap.add_argument("--write", action="store_true", help="write samples.jsonl even with --only")
     args = ap.parse_args()
-    entries = load_entries()
+    global SOURCE, TAG
+    SOURCE = args.source
+    TAG = ID_TAGS.get(SOURCE, SOURCE[:2])
+    data = DATA_ROOT / SOURCE
+    entries = load_entries(SOURCE)
     ids = [e.pid for e in entries]
     dup = [p for p, n in Counter(ids).items() if n > 1]
     if dup:
@@ -307,7 +319,7 @@ def main() -> int:
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     chosen = [e for e in entries if not only or e.pid in only]
     problems = {p.id: p for p in load_humaneval([e.pid for e in chosen])}
-    cache = Cache(CACHE)
+    cache = Cache(Path(tempfile.gettempdir()) / f"auditlens-{SOURCE}-verify-cache.json")
     failed: dict[str, list[str]] = {}
     infos = []
     try:
@@ -353,10 +365,11 @@ def main() -> int:
         if failed and not only:
             print("not writing samples.jsonl: some problems failed")
             return 1
-        with open(DATA / "samples.jsonl", "w", encoding="utf-8") as f:
+        data.mkdir(parents=True, exist_ok=True)
+        with open(data / "samples.jsonl", "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n")
-        (DATA / "verification.json").write_text(
+        (data / "verification.json").write_text(
             json.dumps({"summary": summary, "problems": infos}, indent=1, ensure_ascii=False) + "\n"
         )
         print(f"wrote {len(rows)} samples")
