@@ -87,6 +87,19 @@ def test_no_problem_is_on_both_sides_of_a_cell() -> None:
     assert any("others → D skipped" in n for n in m.notes)
 
 
+def test_shared_problems_leave_the_side_they_weigh_least_in() -> None:
+    rng = np.random.default_rng(0)
+    wide = _samples("W", range(0, 80), rng)  # like the fixtures: nearly every problem
+    small = _samples("S", list(range(0, 28)) + [100, 101], rng)  # 28 of its 30 problems are also W's
+    m = transfer_matrix(wide + small, [StaticScores("good")], CFG)
+    cell = {(c.tuned_on, c.evaluated_on): c for c in m.monitors[0].cells}
+    ws, sw = cell[("W", "S")], cell[("S", "W")]
+    # W -> S: the 28 shared problems leave W (35% of it), not S (93%): S is evaluated whole
+    assert (ws.shared_removed_from, ws.n_problems, ws.n_tuning) == ("tuning", 30, 52 * 4)
+    # S -> W: they leave W again, now the evaluated side; S tunes on all of its problems
+    assert (sw.shared_removed_from, sw.n_problems, sw.n_tuning) == ("evaluated", 52, 30 * 4)
+
+
 def test_headline_is_the_worst_off_diagonal_cell() -> None:
     m = transfer_matrix(_data(), [StaticScores("good"), StaticScores("local")], CFG)
     good, local = m.monitors

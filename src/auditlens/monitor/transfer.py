@@ -3,8 +3,9 @@
 Samples carry their ``source`` (``fixture`` for the bundled fixtures, ``rewrites``, ``authored``, a
 policy's name, ...). For every monitor and every ordered pair of sources (A, B) one :class:`TransferCell`:
 
-- **tuning set** — A's samples, less every sample whose problem also appears in B (so no problem is on
-  both sides of a cell); a monitor that learns (the probe) is trained on it, and its threshold is put at
+- **tuning set** — A's samples; no problem is on both sides of a cell: problems A and B both hold leave
+  the side of which they are the smaller share (so a source covering most problems, like the fixtures,
+  gives them up rather than a small source shrinking to the few it alone holds); a monitor that learns (the probe) is trained on it, and its threshold is put at
   the target FPR of the honest tuning samples' *calibration scores* — out-of-fold scores (folds by problem)
   for a monitor that learns, plain scores for one that does not. Weights and threshold are then frozen;
 - **evaluation** on B: AUROC with a bootstrap interval that resamples *problems* (every program appears in
@@ -413,8 +414,8 @@ def transfer_matrix(
                 _add(cells, skipped, _frozen_cell(m, OTHERS, b, tune, evaluated, cfg), m.name, OTHERS, b)
         out.append(MonitorTransfer(monitor=m.name, learns=m.learns, cells=cells))
     notes = [
-        "no problem is on both sides of a cell (A, B): problems both hold are left out of B, or, where that leaves "
-        "B without honest or backdoored samples (a source that covers every problem of B), out of A "
+        "no problem is on both sides of a cell (A, B): problems both hold leave the side of which they are the "
+        "smaller share (B on a tie), or the other side where that would leave no honest or backdoored samples "
         "(TransferCell.shared_removed_from); thresholds at the target FPR of the tuning set's honest calibration "
         "scores (out-of-fold by problem for learning monitors), then frozen",
         "AUROC and re-calibrated TPR intervals: percentile bootstrap over the evaluated source's problems; "
@@ -449,15 +450,24 @@ def _both_labels(samples: Sequence[CodeSample]) -> bool:
 def _disjoint(
     tune: list[CodeSample], evaluated: list[CodeSample]
 ) -> tuple[list[CodeSample], list[CodeSample], int, str]:
-    """(tuning, evaluated, shared problems, side they left): shared problems leave the evaluated set unless
-    that leaves it without both labels, then the tuning set."""
+    """(tuning, evaluated, shared problems, side they left): shared problems leave the side of which they are
+    the smaller share (the evaluated side on a tie), unless that leaves it without both labels; then the
+    other side. A source that covers most problems (the fixtures) so gives them up rather than shrinking a
+    small source to the few problems it alone holds."""
     shared = {s.problem_id for s in tune} & {s.problem_id for s in evaluated}
     if not shared:
         return tune, evaluated, 0, ""
-    rest = [s for s in evaluated if s.problem_id not in shared]
-    if _both_labels(rest):
-        return tune, rest, len(shared), "evaluated"
-    return [s for s in tune if s.problem_id not in shared], evaluated, len(shared), "tuning"
+    share_t = len(shared) / len({s.problem_id for s in tune})
+    share_e = len(shared) / len({s.problem_id for s in evaluated})
+    rest_e = [s for s in evaluated if s.problem_id not in shared]
+    rest_t = [s for s in tune if s.problem_id not in shared]
+    options = [(tune, rest_e, "evaluated"), (rest_t, evaluated, "tuning")]
+    if share_t < share_e:
+        options.reverse()
+    for t, e, side in options:
+        if _both_labels(t if side == "tuning" else e):
+            return t, e, len(shared), side
+    return rest_t, evaluated, len(shared), "tuning"
 
 
 def _frozen_cell(
