@@ -96,7 +96,19 @@ def test_anthropic_round_trip_equals_the_backend(server: LLMServer, request_: Ch
     for field in ("text", "usage", "model"):
         assert getattr(got, field) == getattr(want, field), field
     assert got.finish_reason == want.finish_reason
-    assert isinstance(anthropic_client(server).backend, AnthropicBackend)
+    backend = anthropic_client(server).backend
+    assert isinstance(backend, AnthropicBackend) and backend.base_url == server.root_url
+
+
+def test_anthropic_monitor_path_is_unsupported(server: LLMServer) -> None:
+    """The Messages API has no log-probabilities: the P("A") monitor reports that per sample, no score."""
+    from auditlens.monitor.monitors import LLMMonitor
+    from auditlens.monitor.records import CodeSample
+    from auditlens.monitor.taxonomy import BackdoorType
+
+    sample = CodeSample(id="a", problem_id="p", code="print(1)\n", label=BackdoorType.NO_BACKDOOR)
+    (res,) = LLMMonitor(anthropic_client(server)).score_many([sample])
+    assert res.suspicion is None and (res.error or "").startswith("unsupported")
 
 
 def test_max_tokens_zero_reads_the_first_distribution(server: LLMServer) -> None:
