@@ -13,6 +13,7 @@ from auditlens.cli import (
     info,  # noqa: F401
     interpret,  # noqa: F401
     interpret_compare,  # noqa: F401
+    llm,  # noqa: F401
     monitor,  # noqa: F401
     organism,  # noqa: F401
     pipeline,  # noqa: F401

@@ -16,7 +16,8 @@ from auditlens.llm.stub import StubBackend
 
 SPEC_HELP = (
     "valid specs: 'stub', 'local' (the embedded SmolLM2-135M-Instruct), 'local:<model spec>', "
-    "'openai:<model>' or 'openai:<model>@<base_url>' (any OpenAI-compatible endpoint), 'anthropic:<model>'"
+    "'openai:<model>' or 'openai:<model>@<base_url>' (any OpenAI-compatible endpoint), 'anthropic:<model>' or "
+    "'anthropic:<model>@<base_url>' (e.g. a local `auditlens llm serve`)"
 )
 
 _CLIENT_OPTS = set(inspect.signature(LLMClient.__init__).parameters) - {"self", "backend", "cache_dir"}
@@ -35,7 +36,9 @@ def make_backend(spec: str, **opts: Any) -> Backend:
         if model:
             return OpenAICompatibleBackend(model, base_url or OPENAI_BASE_URL, **opts)
     if kind == "anthropic" and rest:
-        return AnthropicBackend(rest, **opts)
+        model, _, base_url = rest.partition("@")
+        if model:
+            return AnthropicBackend(model, base_url, **opts) if base_url else AnthropicBackend(model, **opts)
     raise LLMConfigError(f"unknown LLM spec {spec!r}", hint=SPEC_HELP)
 
 
