@@ -144,16 +144,33 @@ def test_llm_monitor_scores_equal_served_and_direct(server: LLMServer, tmp_path:
         assert len({r.suspicion for r in served}) > 1  # the samples read differently
 
 
+class _CountingStub(StubBackend):
+    """A stub that records how many requests it holds at once (no wall-clock assertion: CI is loaded)."""
+
+    def __init__(self) -> None:
+        super().__init__(delay_s=0.2)
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await super().complete(request)
+        finally:
+            self.in_flight -= 1
+
+
 def test_models_health_and_concurrency() -> None:
-    with LLMServer(StubBackend(delay_s=0.3), model_name="my-model") as s:
+    backend = _CountingStub()
+    with LLMServer(backend, model_name="my-model") as s:
         models = httpx.get(f"{s.url}/models").json()
         assert models["object"] == "list" and [m["id"] for m in models["data"]] == ["my-model"]
         assert httpx.get(f"{s.root_url}/health").json() == {"status": "ok"}
         client = make_client(f"openai:my-model@{s.url}", use_cache=False, concurrency=8)
         requests = [ChatRequest.from_prompt(f"q{i}", max_tokens=2) for i in range(8)]
-        t0 = time.perf_counter()
         got = client.complete_many(requests)
-        assert time.perf_counter() - t0 < 0.3 * 8 / 2  # answered concurrently on the server's one loop
+        assert backend.most_in_flight > 1  # answered concurrently on the server's one loop
         assert [g.text for g in got] == [direct(StubBackend(), r).text for r in requests]
         assert all(r.model is None for r in s.backend.requests)  # type: ignore[attr-defined]  # served name
 
