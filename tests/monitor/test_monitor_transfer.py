@@ -200,3 +200,15 @@ def test_missing_scores_are_refused() -> None:
     del data[3].suspicion["good"]
     with pytest.raises(MonitorError, match="no 'good' score"):
         transfer_matrix(data, [StaticScores("good")], CFG)
+
+
+def test_or_tail_score_keeps_order_beyond_the_honest_range() -> None:
+    from auditlens.monitor.transfer import _tail_score
+
+    honest = np.linspace(0.0, 1.0, 101)
+    scores = np.array([0.2, 0.5, 1.5, 3.0, 30.0])  # the last three lie above every honest score
+    got = _tail_score(honest, scores)
+    assert np.all(np.diff(got) > 0)  # strictly ordered: no tie at the top
+    # the bins are kept: a score above every honest one beats any inside the range by at least half a step
+    inside = _tail_score(honest, np.array([0.999]))
+    assert got[2] - inside[0] > 0.5 * np.log(103 / 102)

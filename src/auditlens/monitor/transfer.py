@@ -192,10 +192,16 @@ class StaticScores:
 
 
 def _tail_score(honest: NDArray[np.float64], scores: NDArray[np.float64]) -> NDArray[np.float64]:
-    """−log of the smoothed upper-tail share of ``honest`` at each score: (#honest ≥ s + 1) / (n + 2)."""
+    """−log of the smoothed upper-tail share of ``honest`` at each score, (#honest ≥ s + 1) / (n + 2), plus a
+    tie-break below half the smallest step: scores in one tail bin (above every honest score, say) keep the
+    order of their raw values, so a shifted source does not collapse its top into one tied value."""
     h = np.sort(honest)
     at_or_above = h.size - np.searchsorted(h, scores, side="left")
-    return -np.log((at_or_above + 1.0) / (h.size + 2.0))
+    tail = -np.log((at_or_above + 1.0) / (h.size + 2.0))
+    step = np.log((h.size + 2.0) / (h.size + 1.0))  # the smallest gap between two bins
+    spread = float(np.subtract(*np.percentile(h, [75, 25]))) or float(np.std(h)) or 1.0
+    z = (scores - float(np.median(h))) / spread
+    return tail + 0.49 * step * (0.5 + np.arctan(z) / np.pi)
 
 
 class AnyOf:
