@@ -49,3 +49,14 @@ def test_monitor_evaluate_cli_with_a_second_source_prints_the_transfer_headline(
     assert "worst off-diagonal" in res.output and "diff" in res.output
     for name in ("transfer.json", "transfer.html", "transfer.png"):
         assert (out / name).exists(), name
+    # the matrix again from the scores alone: the same cells, no monitor re-run
+    again = tmp_path / "again"
+    res = CliRunner().invoke(app, ["monitor", "transfer", str(out), "--out", str(again)])
+    assert res.exit_code == 0, res.output
+    assert "worst off-diagonal" in res.output
+    a = json.loads((out / "transfer.json").read_text())
+    b = json.loads((again / "transfer.json").read_text())
+    assert a["monitors"] == b["monitors"]
+    assert not (again / "scores.jsonl").exists()
+    res = CliRunner().invoke(app, ["monitor", "transfer", str(tmp_path / "nothing")])
+    assert res.exit_code != 0 and "not a finished monitor evaluation" in str(res.exception)

@@ -90,7 +90,7 @@ def test_no_problem_is_on_both_sides_of_a_cell() -> None:
 def test_shared_problems_leave_the_side_they_weigh_least_in() -> None:
     rng = np.random.default_rng(0)
     wide = _samples("W", range(0, 80), rng)  # like the fixtures: nearly every problem
-    small = _samples("S", list(range(0, 28)) + [100, 101], rng)  # 28 of its 30 problems are also W's
+    small = _samples("S", [*range(0, 28), 100, 101], rng)  # 28 of its 30 problems are also W's
     m = transfer_matrix(wide + small, [StaticScores("good")], CFG)
     cell = {(c.tuned_on, c.evaluated_on): c for c in m.monitors[0].cells}
     ws, sw = cell[("W", "S")], cell[("S", "W")]

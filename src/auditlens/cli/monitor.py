@@ -93,3 +93,21 @@ def evaluate_(
         for line in transfer_lines(matrix):
             typer.echo(f"  {line}")
         typer.echo(f"wrote {out / 'transfer.html'}")
+
+
+@monitor_app.command("transfer")
+def transfer_(
+    run: Path = typer.Argument(..., help="The --out folder of a finished `monitor evaluate` run."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Where transfer.json/html/png go (default: RUN)."
+    ),
+) -> None:
+    """Recompute the transfer matrix of RUN from its scores.jsonl, without re-running the monitors."""
+    from auditlens.monitor.evaluate import retransfer
+    from auditlens.monitor.report.transfer_page import transfer_lines
+
+    matrix = retransfer(run, out)
+    typer.echo("transfer (headline = worst off-diagonal cell):")
+    for line in transfer_lines(matrix):
+        typer.echo(f"  {line}")
+    typer.echo(f"wrote {(out or run) / 'transfer.html'}")

@@ -238,6 +238,36 @@ def load_samples(cfg: EvaluateConfig) -> list[CodeSample]:
     return select_problems(samples, cfg.max_problems, cfg.seed)
 
 
+def retransfer(run: str | Path, out: str | Path | None = None) -> Any:
+    """The transfer matrix of a finished evaluation again, from its ``scores.jsonl`` (no monitor is re-run;
+    the transfer probes reuse their feature tables), written to ``out`` (default: the run folder itself).
+
+    For a change in how cells are tuned, combined or bootstrapped, or a finished run without a matrix."""
+    import json
+
+    from auditlens.monitor.report.transfer_page import write_transfer
+
+    run = Path(run)
+    record, scores = run / "run.json", run / "scores.jsonl"
+    if not record.is_file() or not scores.is_file():
+        raise MonitorError(
+            f"{run} is not a finished monitor evaluation (run.json and scores.jsonl are needed)",
+            hint="pass the --out folder of an `auditlens monitor evaluate` run",
+        )
+    cfg = EvaluateConfig.model_validate(json.loads(record.read_text())["config"])
+    samples = load_scores(scores)
+    if len({s.source for s in samples}) < 2:
+        raise MonitorError(
+            f"{run} holds samples of one source only: a transfer matrix needs two or more",
+            hint="evaluate again with --source",
+        )
+    folder = Path(out) if out is not None else run
+    folder.mkdir(parents=True, exist_ok=True)
+    matrix = run_transfer(samples, cfg, folder)
+    write_transfer(matrix, folder)
+    return matrix
+
+
 def _static_monitor(spec: str) -> Monitor:
     from auditlens.monitor.rules import RuleMonitor
 
