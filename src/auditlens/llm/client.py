@@ -248,7 +248,17 @@ class LLMClient:
         ``on_error="raise"`` the first failure is then raised; with ``"return"`` failures come back in
         place as :class:`LLMFailure` records.
         """
-        results = await asyncio.gather(*(self.acomplete(r) for r in requests), return_exceptions=True)
+        from auditlens.runs.progress import bar
+
+        with bar(total=len(requests), desc="llm requests", unit="req", enabled=len(requests) > 1) as b:
+
+            async def one(r: ChatRequest) -> ChatResponse:
+                try:
+                    return await self.acomplete(r)
+                finally:
+                    b.update(1)
+
+            results = await asyncio.gather(*(one(r) for r in requests), return_exceptions=True)
         out: list[ChatResponse | LLMFailure] = []
         first_err: LLMError | None = None
         for res in results:
