@@ -101,6 +101,7 @@ def transfer_(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Where transfer.json/html/png go (default: RUN)."
     ),
+    config: Path | None = CONFIG,
 ) -> None:
     """Recompute the transfer matrix of RUN from its scores.jsonl, without re-running the monitors."""
     from auditlens.monitor.evaluate import retransfer
