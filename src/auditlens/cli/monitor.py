@@ -56,6 +56,11 @@ def evaluate_(
     probe_features: Path = typer.Option(
         None, help="Folder of the transfer probes' feature tables, shared by runs (default: <out>/probe)."
     ),
+    llm_answer: str = typer.Option(
+        "auto",
+        help="How LLM monitors read a verdict: 'logprobs' (P(\"A\")), 'score' (a 0-100 text score, for APIs "
+        "without log-probabilities such as Anthropic's), 'auto' (logprobs, else the text score).",
+    ),
     config: Path | None = CONFIG,
 ) -> None:
     """Score the samples with each monitor, calibrate at the target FPR, write report.json/html/png."""
@@ -79,6 +84,7 @@ def evaluate_(
         llm_cache_dir=llm_cache,
         llm_views=list(llm_view),
         probe_features_dir=probe_features,
+        llm_answer=llm_answer,  # type: ignore[arg-type]  # validated by EvaluateConfig
     )
     report = evaluate(cfg)
     for line in summary_lines(report):

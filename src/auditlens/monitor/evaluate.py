@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -95,6 +95,11 @@ class EvaluateConfig(BaseModel):
         min_length=1,
         description="Views each LLM monitor reads (with both, their OR pair is reported too).",
     )
+    llm_answer: Literal["auto", "logprobs", "score"] = Field(
+        "auto",
+        description="How LLM monitors read a verdict: 'logprobs' (P(\"A\")), 'score' (a 0-100 text score), "
+        "'auto' (logprobs, the text score where the backend has no log-probabilities); see LLMMonitorConfig.",
+    )
     probe_model: str = Field("smollm2-135m-instruct", description="Model the probe reads activations of.")
     probe_hook_point: str | None = Field(None, description="Probe hook point; None: middle layer resid_post.")
     probe_test_fraction: float = Field(
@@ -158,7 +163,8 @@ def _llm_monitors(spec: str, cfg: EvaluateConfig) -> tuple[list[Monitor], tuple[
     client = make_client(spec, cache_dir=cfg.llm_cache_dir)
     short = spec.split(":")[0]
     monitors: list[Monitor] = [
-        LLMMonitor(client, LLMMonitorConfig(view=v, name=f"llm-{short}-{v.value}")) for v in cfg.llm_views
+        LLMMonitor(client, LLMMonitorConfig(view=v, name=f"llm-{short}-{v.value}", answer=cfg.llm_answer))
+        for v in cfg.llm_views
     ]
     names = [m.name for m in monitors]
     return monitors, ((names[0], names[1]) if len(names) == 2 else None)
