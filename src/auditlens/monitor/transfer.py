@@ -5,9 +5,10 @@ policy's name, ...). For every monitor and every ordered pair of sources (A, B) 
 
 - **tuning set** — A's samples; no problem is on both sides of a cell: problems A and B both hold leave
   the side of which they are the smaller share (so a source covering most problems, like the fixtures,
-  gives them up rather than a small source shrinking to the few it alone holds); a monitor that learns (the probe) is trained on it, and its threshold is put at
-  the target FPR of the honest tuning samples' *calibration scores* — out-of-fold scores (folds by problem)
-  for a monitor that learns, plain scores for one that does not. Weights and threshold are then frozen;
+  gives them up rather than a small source shrinking to the few it alone holds); a monitor that learns
+  (the probe) is trained on it, and its threshold is put at the target FPR of the honest tuning samples'
+  *calibration scores* — out-of-fold scores (folds by problem) for a monitor that learns, plain scores for
+  one that does not. Weights and threshold are then frozen;
 - **evaluation** on B: AUROC with a bootstrap interval that resamples *problems* (every program appears in
   two or three reasoning styles, and backdoors are made from clean programs of the same problem, so
   samples are not independent); the frozen threshold's catch rate and the FPR it actually reaches on B
