@@ -171,3 +171,19 @@ def test_build_refuses_before_any_training(tmp_path: Path) -> None:
     )
     assert isinstance(r.exception, ObjectiveSpecError) and "'study_advice'" in str(r.exception)
     assert not out.exists()
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "organism-spec.md"
+
+
+def test_the_doc_field_reference_is_current_and_its_example_passes(tmp_path: Path) -> None:
+    from auditlens.organisms.spec_doc import BEGIN, END, field_reference
+
+    text = DOC.read_text(encoding="utf-8")
+    assert text.split(BEGIN)[1].split(END)[0].strip() == field_reference().strip(), (
+        "regenerate: python -m auditlens.organisms.spec_doc"
+    )
+    example = text.split("```json\n")[1].split("```")[0]
+    r = check_spec(_write(tmp_path, example))
+    assert r.ok, r.errors
+    assert {j.split for j in r.judges if j.section == "behaviour"} == {"train", "heldout"}
