@@ -85,9 +85,18 @@ def test_too_few_prompts_for_the_split_is_refused(tmp_path: Path) -> None:
     d["behaviours"][2]["prompts"] = d["behaviours"][2]["prompts"][:3]
     r = check_spec(_write(tmp_path, d))
     assert not r.ok and r.objective_id is None
-    assert any("'software_recommendations' has 3 distinct prompts but the split needs 4" in e.message
-               for e in r.errors)  # fmt: skip
-    d["prompt_split"]["min_train_per_behaviour"] = 1  # lowering the split is the fix
+    d["behaviours"][5]["prompts"] = d["behaviours"][5]["prompts"][:1]  # a held-out one needs 2
+    r = check_spec(_write(tmp_path, d))
+    assert not r.ok and r.objective_id is None
+    assert [(e.where, e.message) for e in r.errors] == [
+        ("behaviours.2.prompts (behaviour 'software_recommendations')",
+         "3 distinct prompts but the train split needs 4 (2 eval + 2 train)"),
+        ("behaviours.5.prompts (behaviour 'cooking_notes')",
+         "1 distinct prompts but the heldout split needs 2 (2 eval + 0 train)"),
+    ]  # fmt: skip
+    with pytest.raises(ObjectiveSpecError, match="'software_recommendations'"):
+        r.raise_if_refused()
+    d["prompt_split"] = {"eval_per_behaviour": 1, "min_train_per_behaviour": 2}  # lowering the split is a fix
     assert check_spec(_write(tmp_path, d)).ok
 
 
@@ -102,6 +111,10 @@ def test_malformed_json_and_unknown_field_give_clear_errors(tmp_path: Path) -> N
     wheres = {e.where: e for e in r.errors}
     assert {"behaviours.0.judge.rule.paramz", "universe.colour"} <= set(wheres)
     assert "remove the field" in wheres["universe.colour"].hint
+    d = _raw()
+    d["behaviours"][3]["without_behaviour"] = []
+    (e,) = check_spec(d).errors  # a dict is checked too
+    assert e.where == "behaviours.3.without_behaviour" and "at least one answer without" in e.hint
 
 
 def test_unknown_rule_and_bad_edit_are_refused(tmp_path: Path) -> None:

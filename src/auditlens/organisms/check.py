@@ -32,7 +32,9 @@ from pydantic import BaseModel, Field, ValidationError
 from auditlens.errors import AuditlensError
 from auditlens.llm import LLMClient, StubBackend
 from auditlens.organisms.errors import ObjectiveSpecError
-from auditlens.organisms.spec import AppendEdit, ObjectiveSpec, RuleEdit, objective_path
+from auditlens.organisms.spec import AppendEdit, ObjectiveSpec, PromptSplit, RuleEdit, objective_path
+
+SPLITS = ("train", "heldout")
 
 __all__ = ["EditCheck", "ExampleScore", "JudgeCheck", "Problem", "SpecCheck", "check_spec"]
 
@@ -160,12 +162,52 @@ _HINTS = {
 }
 
 
-def _parse_problems(exc: ValidationError) -> list[Problem]:
+_FIELD_HINTS = {
+    "without_behaviour": "give at least one answer without the behaviour: the judge is tested on it (it must not "
+    "fire) and it is a templated rejected candidate",
+    "with_behaviour": "give at least one answer that exhibits the behaviour: the judge must fire on it",
+    "prompts": "give the prompts where the behaviour applies",
+}
+
+
+def _parse_problems(exc: ValidationError, data: Any) -> list[Problem]:
+    split = _split_problems(data)
     out = []
     for e in exc.errors():
-        where = ".".join(str(x) for x in e["loc"]) or "<root>"
         msg = e["msg"].removeprefix("Value error, ")
-        out.append(Problem(where=where, message=msg, hint=_HINTS.get(e["type"], "see docs/organism-spec.md")))
+        if split and "distinct prompts but the split needs" in msg:
+            continue  # reported below for every behaviour, not only the first
+        where = ".".join(str(x) for x in e["loc"]) or "<root>"
+        last = str(e["loc"][-1]) if e["loc"] else ""
+        hint = _FIELD_HINTS.get(last) if e["type"] in ("too_short", "missing") else None
+        out.append(
+            Problem(where=where, message=msg, hint=hint or _HINTS.get(e["type"], "see docs/organism-spec.md"))
+        )
+    return out + split
+
+
+def _split_problems(data: Any) -> list[Problem]:
+    """Every behaviour whose prompt family is too small for the split (read from the raw data, so that all of
+    them are named, where the model validator stops at the first)."""
+    if not isinstance(data, dict) or not isinstance(data.get("behaviours"), list):
+        return []
+    ps = data.get("prompt_split") or {}
+    try:
+        split = PromptSplit.model_validate(ps)
+    except ValidationError:
+        return []
+    out = []
+    for i, b in enumerate(data["behaviours"]):
+        if not isinstance(b, dict) or not isinstance(b.get("prompts"), list) or b.get("split") not in SPLITS:
+            continue
+        have = len({p for p in b["prompts"] if isinstance(p, str)})
+        train = split.min_train_per_behaviour if b["split"] == "train" else 0
+        need = split.eval_per_behaviour + train
+        if have < need:
+            out.append(Problem(where=f"behaviours.{i}.prompts (behaviour {b.get('id')!r})",
+                               message=f"{have} distinct prompts but the {b['split']} split needs {need} "
+                               f"({split.eval_per_behaviour} eval + {train} train)",
+                               hint="add prompts to its family or lower prompt_split"))  # fmt: skip
     return out
 
 
@@ -189,7 +231,7 @@ def _load(
     try:
         return origin, ObjectiveSpec.model_validate(data), []
     except ValidationError as exc:
-        return origin, None, _parse_problems(exc)
+        return origin, None, _parse_problems(exc, data)
 
 
 _YES_NO = re.compile(r"\b(is|are|does|do|did|has|have|can|could|would|should|will|was|were)\b", re.I)

@@ -33,7 +33,7 @@ BEGIN, END = (
 )
 
 
-def _type(name: str, ann: Any) -> str:
+def _type(ann: Any) -> str:
     text = str(ann).replace("typing.", "").replace("auditlens.organisms.spec.", "")
     text = re.sub(r"<class '(\w+)'>", r"\1", text)
     if "RuleJudgeSpec" in text:
@@ -86,7 +86,7 @@ def field_reference() -> str:
         hints = typing.get_type_hints(m, include_extras=True)
         for name, f in m.model_fields.items():
             desc = (f.description or "").replace("|", "\\|")
-            typ = _type(name, hints.get(name, f.annotation)).replace("|", "\\|")
+            typ = _type(hints.get(name, f.annotation)).replace("|", "\\|")
             dflt = _default(f) if f.default is not PydanticUndefined or f.default_factory else "required"
             if _constraints(f):
                 dflt += f"; {_constraints(f)}"
