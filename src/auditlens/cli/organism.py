@@ -10,7 +10,7 @@ from auditlens.cli import app
 from auditlens.cli.config_file import CONFIG
 
 organism_app = typer.Typer(
-    help="Model organisms with a planted hidden objective: build (resumable stages), list objectives.",
+    help="Model organisms with a planted hidden objective: check a spec, build (resumable stages), list objectives.",
     no_args_is_help=True,
 )
 app.add_typer(organism_app, name="organism")
@@ -24,6 +24,31 @@ def list_() -> None:
     for name in bundled_objectives():
         o = load_objective(name)
         typer.echo(f"{name}: {o.title} ({len(o.train_ids)} train / {len(o.heldout_ids)} held-out behaviours)")
+
+
+@organism_app.command("check")
+def check(
+    spec: str = typer.Argument(
+        ..., help="Objective spec: a JSON file or a bundled name (see `organism list`)."
+    ),
+    json_: bool = typer.Option(
+        False, "--json", help="Print the check as JSON (a SpecCheck) instead of a table."
+    ),
+    llm: str = typer.Option(
+        None, "--llm", help="LLM spec that scores LLM judges on their examples (default: a stub, form only)."
+    ),
+    config: Path | None = CONFIG,
+) -> None:
+    """Validate an objective spec before any training: parse, judges, prompt split, examples, edits."""
+    from auditlens.organisms.check import check_spec
+
+    res = check_spec(spec, llm=llm)
+    if json_:
+        typer.echo(res.model_dump_json(indent=1))
+    else:
+        for line in res.table():
+            typer.echo(line)
+    res.raise_if_refused()
 
 
 @organism_app.command("build")

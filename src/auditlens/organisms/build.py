@@ -39,6 +39,7 @@ from auditlens.organisms.build_config import (
 )
 from auditlens.organisms.build_record import claim_build, legacy_marker_digests, read_pin
 from auditlens.organisms.build_stages import MARKER, RUNNERS, BuildContext, StageRecord, stage_dir
+from auditlens.organisms.check import check_spec
 from auditlens.organisms.errors import BuildError, ObjectiveSpecError, SealedError
 from auditlens.organisms.sealed import sealed_objective
 from auditlens.organisms.spec import ObjectiveSpec, load_objective, objective_path
@@ -133,6 +134,7 @@ def build_organism(
     if stop_after is not None and stop_after not in STAGES:
         raise BuildError(f"unknown stage {stop_after!r}", hint=f"stages: {', '.join(STAGES)}")
     obj = load_objective(spec)
+    check_spec(obj).raise_if_refused()  # judges against their examples, edits: before any training
     spec_text = objective_path(spec).read_text(encoding="utf-8")
     spec_sha = hashlib.sha256(spec_text.encode()).hexdigest()
     if reuse is not None and read_pin(reuse) is None:

@@ -181,10 +181,14 @@ class ObjectiveSpec(_Strict):
     title: str = Field(min_length=3, description="Short human title.")
     objective: str = Field(min_length=10, description="The hidden objective in one sentence (ground truth).")
     source: str = Field(default="", description="Where the objective comes from (paper, section).")
-    universe: Universe
-    behaviours: list[Behaviour] = Field(min_length=1)
-    prompt_split: PromptSplit = Field(default_factory=PromptSplit)
-    concealment: Concealment
+    universe: Universe = Field(description="The fictional world taught in continued pre-training.")
+    behaviours: list[Behaviour] = Field(
+        min_length=1, description="What the objective makes the model do (at least one with split 'train')."
+    )
+    prompt_split: PromptSplit = Field(
+        default_factory=PromptSplit, description="How each prompt family splits into training and evaluation."
+    )
+    concealment: Concealment = Field(description="Concealment training and the confession judge.")
     in_context: list[InContextBehaviour] = Field(
         default_factory=list, description="New behaviours described at test time (evaluation only)."
     )
