@@ -76,8 +76,17 @@ def test_report_errors() -> None:
     honest_only = [s for s in _samples() if not s.is_backdoored]
     with pytest.raises(AuditlensError):
         build_report(honest_only, n_boot=10)
-    with pytest.raises(AuditlensError):
+    with pytest.raises(AuditlensError, match="no monitor scores"):
         build_report([CodeSample(id="x", problem_id="p", code="", label=BackdoorType.OTHER)])
+    failed = CodeSample(
+        id="x",
+        problem_id="p",
+        code="",
+        label=BackdoorType.OTHER,
+        metadata={"monitor_errors": {"llm-local-output": "malformed: no 0-100 score in the reply 'Yes.'"}},
+    )
+    with pytest.raises(AuditlensError, match="every monitor failed on every sample .*no 0-100 score"):
+        build_report([failed])
 
 
 def _same(old: Any, new: Any, where: str = "") -> None:

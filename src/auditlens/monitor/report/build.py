@@ -177,6 +177,15 @@ def build_report(
     if monitors is None:
         monitors = sorted({k for s in samples for k in s.suspicion if "/" not in k})
     if not monitors:
+        failed = [(s.id, s.metadata["monitor_errors"]) for s in samples if s.metadata.get("monitor_errors")]
+        if failed:
+            sid, errors = failed[0]
+            raise MetricsError(
+                f"every monitor failed on every sample ({len(failed)} of {len(samples)} have errors; "
+                f"first, {sid}: {errors})",
+                hint="see metadata.monitor_errors in scores.jsonl; for an LLM monitor try another model, "
+                "or --llm-answer logprobs / score",
+            )
         raise MetricsError("no monitor scores in the samples", hint="run a monitor with apply_monitor first")
     return MonitorReport(
         created_utc=now(),
