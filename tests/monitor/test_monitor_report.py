@@ -85,7 +85,7 @@ def test_report_errors() -> None:
         label=BackdoorType.OTHER,
         metadata={"monitor_errors": {"llm-local-output": "malformed: no 0-100 score in the reply 'Yes.'"}},
     )
-    with pytest.raises(AuditlensError, match="every monitor failed on every sample .*no 0-100 score"):
+    with pytest.raises(AuditlensError, match=r"every monitor failed on every sample .*no 0-100 score"):
         build_report([failed])
 
 
