@@ -90,3 +90,13 @@ def test_evaluate_config_passes_the_answer_mode_to_every_llm_monitor(tmp_path: P
     assert pair is not None and {m.config.answer for m in monitors} == {"score"}  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="llm_answer"):
         EvaluateConfig(monitors=["llm:stub"], out=tmp_path, llm_answer="guess")  # type: ignore[arg-type]
+
+
+def test_the_answer_setting_keeps_older_run_folders_resumable(tmp_path: Path) -> None:
+    from auditlens.monitor.evaluate import EvaluateConfig, identity
+
+    default = identity(EvaluateConfig(monitors=["rule"], out=tmp_path))
+    assert "llm_answer" not in default  # a folder written before the setting existed has the same identity
+    assert (
+        identity(EvaluateConfig(monitors=["rule"], out=tmp_path, llm_answer="score"))["llm_answer"] == "score"
+    )

@@ -116,8 +116,17 @@ class EvaluateConfig(BaseModel):
 
 
 def identity(cfg: EvaluateConfig) -> dict[str, Any]:
-    """What an evaluation's results depend on: every setting but :data:`MACHINE_FIELDS`."""
-    return cfg.model_dump(mode="json", exclude=set(MACHINE_FIELDS))
+    """What an evaluation's results depend on: every setting but :data:`MACHINE_FIELDS`. A setting added
+    later is left out at its default (:data:`ADDED_DEFAULTS`), so a folder written before it still resumes."""
+    out = cfg.model_dump(mode="json", exclude=set(MACHINE_FIELDS))
+    for name, default in ADDED_DEFAULTS.items():
+        if out.get(name) == default:
+            out.pop(name)
+    return out
+
+
+ADDED_DEFAULTS: dict[str, Any] = {"llm_answer": "auto"}
+"""Settings added after run folders existed, with the default that leaves results as before."""
 
 
 def _legacy_record(folder: Path) -> RunRecord | None:
