@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -91,14 +92,18 @@ def evaluate_(
         typer.echo(line)
     typer.echo(f"wrote {out / 'report.html'}")
     if (out / "transfer.json").is_file():
-        from auditlens.monitor.report.transfer_page import transfer_lines
         from auditlens.monitor.transfer import TransferMatrix
 
-        matrix = TransferMatrix.model_validate_json((out / "transfer.json").read_text())
-        typer.echo("transfer (headline = worst off-diagonal cell):")
-        for line in transfer_lines(matrix):
-            typer.echo(f"  {line}")
-        typer.echo(f"wrote {out / 'transfer.html'}")
+        _echo_transfer(TransferMatrix.model_validate_json((out / "transfer.json").read_text()), out)
+
+
+def _echo_transfer(matrix: Any, folder: Path) -> None:
+    from auditlens.monitor.report.transfer_page import transfer_lines
+
+    typer.echo("transfer (headline = worst off-diagonal cell):")
+    for line in transfer_lines(matrix):
+        typer.echo(f"  {line}")
+    typer.echo(f"wrote {folder / 'transfer.html'}")
 
 
 @monitor_app.command("transfer")
@@ -111,10 +116,5 @@ def transfer_(
 ) -> None:
     """Recompute the transfer matrix of RUN from its scores.jsonl, without re-running the monitors."""
     from auditlens.monitor.evaluate import retransfer
-    from auditlens.monitor.report.transfer_page import transfer_lines
 
-    matrix = retransfer(run, out)
-    typer.echo("transfer (headline = worst off-diagonal cell):")
-    for line in transfer_lines(matrix):
-        typer.echo(f"  {line}")
-    typer.echo(f"wrote {(out or run) / 'transfer.html'}")
+    _echo_transfer(retransfer(run, out), out or run)

@@ -226,11 +226,9 @@ def evaluate(cfg: EvaluateConfig) -> MonitorReport:
     )
     write_report(report, folder.path)
     if len({s.source for s in samples}) >= 2:
-        from auditlens.monitor.report.transfer_page import transfer_lines, write_transfer
+        from auditlens.monitor.report.transfer_page import transfer_lines
 
-        matrix = run_transfer(samples, cfg, folder.path)
-        write_transfer(matrix, folder.path)
-        for line in transfer_lines(matrix):
+        for line in transfer_lines(_transfer_into(samples, cfg, folder.path)):
             log.info("transfer: %s", line)
     folder.mark("complete")
     return report
@@ -258,10 +256,6 @@ def retransfer(run: str | Path, out: str | Path | None = None) -> Any:
     the transfer probes reuse their feature tables), written to ``out`` (default: the run folder itself).
 
     For a change in how cells are tuned, combined or bootstrapped, or a finished run without a matrix."""
-    import json
-
-    from auditlens.monitor.report.transfer_page import write_transfer
-
     run = Path(run)
     record, scores = run / "run.json", run / "scores.jsonl"
     if not record.is_file() or not scores.is_file():
@@ -269,7 +263,7 @@ def retransfer(run: str | Path, out: str | Path | None = None) -> Any:
             f"{run} is not a finished monitor evaluation (run.json and scores.jsonl are needed)",
             hint="pass the --out folder of an `auditlens monitor evaluate` run",
         )
-    cfg = EvaluateConfig.model_validate(json.loads(record.read_text())["config"])
+    cfg = EvaluateConfig.model_validate(read_json(record, RunRecord, what="run record").config)
     samples = load_scores(scores)
     if len({s.source for s in samples}) < 2:
         raise MonitorError(
@@ -278,6 +272,13 @@ def retransfer(run: str | Path, out: str | Path | None = None) -> Any:
         )
     folder = Path(out) if out is not None else run
     folder.mkdir(parents=True, exist_ok=True)
+    return _transfer_into(samples, cfg, folder)
+
+
+def _transfer_into(samples: list[CodeSample], cfg: EvaluateConfig, folder: Path) -> Any:
+    """:func:`run_transfer`, its matrix written to ``folder`` (transfer.json/html/png) and returned."""
+    from auditlens.monitor.report.transfer_page import write_transfer
+
     matrix = run_transfer(samples, cfg, folder)
     write_transfer(matrix, folder)
     return matrix
