@@ -19,7 +19,7 @@ next to this file) and, for every problem:
    holds on at most 10% of them.
 
 Only problems whose every program passes every check are written to ``samples.jsonl`` (all problems in a
-full run; with ``--only`` nothing is written unless ``--write`` is given). A summary is printed and saved
+full run; with ``--only`` or ``--batch`` nothing is written unless ``--write`` is given). A summary is printed and saved
 to ``verification.json``. Sandbox results are cached by content hash in a temporary file, so re-runs only
 execute what changed.
 """
@@ -88,12 +88,20 @@ class Cache:
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
-def load_entries(source: str) -> list[spec.Entry]:
+def load_entries(source: str, batches: list[str] | None = None) -> list[spec.Entry]:
+    """Import the authoring files of ``source`` (all ``batch_*.py``, or only the named ``batches``)."""
     folder = HERE / source
     if not folder.is_dir():
         raise SystemExit(f"no authoring folder {folder}: create it with batch_*.py files (see spec.py)")
     sys.path.insert(0, str(folder))
-    for path in sorted(folder.glob("batch_*.py")):
+    paths = sorted(folder.glob("batch_*.py"))
+    if batches:
+        wanted = {b.removesuffix(".py") for b in batches}
+        missing = wanted - {p.stem for p in paths}
+        if missing:
+            raise SystemExit(f"no authoring file {sorted(missing)} in {folder}")
+        paths = [p for p in paths if p.stem in wanted]
+    for path in paths:
         importlib.import_module(path.stem)
     return spec.ENTRIES
 
@@ -305,12 +313,18 @@ def main() -> int:
     ap.add_argument("--source", default="rewrites", help="the authoring folder under scripts/sources/")
     ap.add_argument("--only", default="", help="comma-separated problem ids to verify")
     ap.add_argument("--write", action="store_true", help="write samples.jsonl even with --only")
+    ap.add_argument(
+        "--batch",
+        action="append",
+        default=[],
+        help="import only this authoring file (batch_2 or batch_2.py; repeatable); implies checking only",
+    )
     args = ap.parse_args()
     global SOURCE, TAG
     SOURCE = args.source
     TAG = ID_TAGS.get(SOURCE, SOURCE[:2])
     data = DATA_ROOT / SOURCE
-    entries = load_entries(SOURCE)
+    entries = load_entries(SOURCE, args.batch)
     ids = [e.pid for e in entries]
     dup = [p for p, n in Counter(ids).items() if n > 1]
     if dup:
@@ -361,7 +375,7 @@ def main() -> int:
         },
     }
     print(json.dumps(summary, indent=1))
-    if not only or args.write:
+    if (not only and not args.batch) or args.write:
         if failed and not only:
             print("not writing samples.jsonl: some problems failed")
             return 1
